@@ -1,0 +1,31 @@
+import { defineCommand } from "citty";
+import { load } from "../load.ts";
+import { resourceKey } from "../model/resource.ts";
+import { formatMode } from "../model/mode.ts";
+import { formatLoc } from "../model/source.ts";
+import { jsonArg, needFile, printJson, repeated, requireArg } from "./common.ts";
+
+export default defineCommand({
+  meta: { name: "dump", description: "Print the compiled project: hosts and resources, exactly what the planner sees" },
+  args: {
+    file: { type: "positional", description: "Infra file (TypeScript)", required: false },
+    ...requireArg,
+    ...jsonArg,
+  },
+  async run({ args, rawArgs }) {
+    const project = await load(needFile(args.file, "dump"), { require: repeated(rawArgs, "require") });
+    if (args.json) {
+      printJson({ project: project.project, hosts: project.hosts, runs: project.runs, resources: project.resources.map((r) => ({ key: resourceKey(r), ...r })) });
+      return 0;
+    }
+    const out: string[] = [`project ${project.project}  (${formatLoc(project.source)})`];
+    for (const h of project.hosts) out.push(`  host ${h.name} → ${h.ssh.user ? `${h.ssh.user}@` : ""}${h.at}${h.ssh.port ? `:${h.ssh.port}` : ""}${h.ssh.sudo ? " (sudo)" : ""}`);
+    for (const r of project.resources) {
+      const extra =
+        "mode" in r ? `  ${formatMode(r.mode)} ${"owner" in r ? `${r.owner}:${r.group}` : ""}` : r.type === "account" ? (r.system ? "  system" : "") : "";
+      out.push(`  ${resourceKey(r)}${extra}  (${formatLoc(r.source)})`);
+    }
+    process.stdout.write(`${out.join("\n")}\n`);
+    return 0;
+  },
+});

@@ -1,0 +1,264 @@
+/**
+ * Declarations → a flat, ordered list of resources per project, with roots, prefixes and service
+ * conventions applied. Pure: no I/O.
+ */
+import type { ItemDecl, ProjectDecl, ServiceDecl, HostDecl } from "../dsl/decl.ts";
+import { HostKitError, type Diagnostic } from "../model/errors.ts";
+import { normalizeMode } from "../model/mode.ts";
+import { normalizeAddress } from "../model/address.ts";
+import { isSecretRef, type SecretRef } from "../model/secret.ts";
+import { formatLoc, type SourceLoc } from "../model/source.ts";
+import { type Resource, type SystemdService, resourceKey } from "../model/resource.ts";
+import { daemonSections, isolationOptions, resolveEnvFiles, type DaemonContext } from "./daemon.ts";
+import { SectionBuilder } from "./unit.ts";
+import { Sandbox } from "../runtime/sandbox.ts";
+import { execLine } from "../render/systemd-quote.ts";
+
+export interface CompiledProject {
+  project: string;
+  source: SourceLoc;
+  hosts: HostDecl[];
+  runs: ProjectDecl["runs"];
+  resources: Resource[];
+}
+
+const ORDER: Record<Resource["type"], number> = {
+  package: 0,
+  account: 1,
+  directory: 2,
+  file: 3,
+  env_file: 4,
+  systemd_service: 5,
+  systemd_timer: 6,
+  command: 7,
+};
+
+function mode(value: unknown, fallback: number, subject: string, source: SourceLoc): number {
+  if (value === undefined) return fallback;
+  const m = normalizeMode(value);
+  if (typeof m === "number") return m;
+  throw new HostKitError({ subject, key: "mode", source, message: m.error });
+}
+
+interface Scope {
+  label: string;
+  service?: ServiceDecl;
+  /** Default owner of directories: the service account when the service declares one. */
+  owner: string;
+  storage: Map<string, string>;
+  envs: Map<string, string>;
+}
+
+function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out: Resource[]) {
+  const svc = scope.service;
+  const base = (source: SourceLoc) => ({ source, ...(svc ? { service: svc.name } : {}) });
+  for (const item of items) {
+    const subject = `${scope.label} › ${item.kind}`;
+    switch (item.kind) {
+      case "account": {
+        const o = item.opts;
+        out.push({
+          ...base(item.source),
+          type: "account",
+          id: item.name,
+          name: item.name,
+          system: o.system ?? false,
+          ...(o.home ? { home: o.home } : {}),
+          ...((o.shell ?? (o.system ? "/usr/sbin/nologin" : undefined)) ? { shell: o.shell ?? "/usr/sbin/nologin" } : {}),
+          ...(o.group ? { group: o.group } : {}),
+          groups: o.groups ?? [],
+          rollback: o.rollback ?? "keep",
+        });
+        break;
+      }
+      case "storage":
+      case "directory": {
+        const o = item.opts;
+        const owner = o.owner ?? scope.owner;
+        const secret = item.kind === "storage" && item.opts.secret;
+        const m = mode(o.mode, secret ? 0o750 : 0o755, `${subject} ${JSON.stringify(item.path)}`, item.source);
+        if (secret && m & 0o007) {
+          throw new HostKitError({ subject: `${subject} "${item.name}"`, key: "mode", source: item.source, message: `secret storage must not be accessible to others (mode ${m.toString(8)})` });
+        }
+        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? owner, mode: m, rollback: o.rollback ?? "keep" });
+        break;
+      }
+      case "file": {
+        const o = item.opts;
+        const owner = o.owner ?? "root";
+        out.push({
+          ...base(item.source),
+          type: "file",
+          id: item.path,
+          path: item.path,
+          ...(item.content !== undefined ? { content: item.content } : { contentBase64: item.contentBase64 }),
+          owner,
+          group: o.group ?? owner,
+          mode: mode(o.mode, 0o644, subject, item.source),
+          rollback: o.rollback ?? "delete",
+        });
+        break;
+      }
+      case "env": {
+        const o = item.opts;
+        const set: Record<string, string> = {};
+        for (const [k, val] of Object.entries(o.set ?? {})) set[k] = String(val);
+        const secret: Record<string, SecretRef> = {};
+        for (const [k, ref] of Object.entries(o.secret ?? {})) secret[k] = isSecretRef(ref) ? ref : { $secret: { env: ref.env } };
+        for (const k of Object.keys(secret)) {
+          if (k in set) throw new HostKitError({ subject, key: `secret.${k}`, source: item.source, message: "also given in `set`" });
+        }
+        const owner = o.owner ?? "root";
+        out.push({
+          ...base(item.source),
+          type: "env_file",
+          id: item.path,
+          path: item.path,
+          ...(item.name ? { name: item.name } : {}),
+          set,
+          secret,
+          owner,
+          group: o.group ?? owner,
+          mode: mode(o.mode, 0o600, subject, item.source),
+          rollback: "delete",
+        });
+        break;
+      }
+      case "daemon": {
+        const ctx = daemonContext(project, scope, subject, item.source);
+        const d = item.opts;
+        const listeners = Object.entries(d.listen ?? {}).map(([name, l]) => {
+          const on = normalizeAddress(l.on ?? "loopback");
+          if (typeof on !== "string") throw new HostKitError({ subject, key: `listen.${name}.on`, source: item.source, message: on.error });
+          return { name, port: l.port, on };
+        });
+        const envPaths = resolveEnvFiles(d.env, ctx, "env");
+        const unit: SystemdService = {
+          ...base(item.source),
+          type: "systemd_service",
+          id: item.unit,
+          name: item.unit,
+          sections: daemonSections(d, ctx),
+          enable: d.enable !== false,
+          start: d.start !== false,
+          listeners,
+          restartOn: envPaths.map((p) => `env_file:${p}`),
+          rollback: "delete",
+        };
+        out.push(unit);
+        break;
+      }
+      case "timer": {
+        const ctx = daemonContext(project, scope, subject, item.source);
+        const o = item.opts;
+        const svcUnit = item.unit.replace(/\.timer$/, ".service");
+        const job = new SectionBuilder()
+          .set("Unit", "Description", o.description ?? `${item.name} job (managed by HostKit)`)
+          .set("Unit", "X-HostKit-Project", project.name)
+          .set("Service", "Type", "oneshot")
+          .set("Service", "User", o.user ?? ctx.user);
+        for (const p of resolveEnvFiles(o.env, ctx, "env")) job.set("Service", "EnvironmentFile", p);
+        job.set("Service", "ExecStart", execLine(o.exec));
+        const iso = isolationOptions(o.isolate, ctx);
+        job.setAll("Service", Sandbox.toSystemdServiceOptions(iso.sandbox));
+        if (iso.writable.length) job.set("Service", "ReadWritePaths", iso.writable.join(" "));
+        out.push({ ...base(item.source), type: "systemd_service", id: svcUnit, name: svcUnit, sections: job.build(), enable: false, start: false, listeners: [], restartOn: [], rollback: "delete" });
+        const timer = new SectionBuilder()
+          .set("Unit", "Description", o.description ?? `${item.name} timer (managed by HostKit)`)
+          .set("Unit", "X-HostKit-Project", project.name)
+          .set("Timer", "OnCalendar", o.onCalendar)
+          .set("Timer", "OnBootSec", o.onBootSec)
+          .set("Timer", "OnUnitActiveSec", o.onUnitActiveSec)
+          .set("Timer", "RandomizedDelaySec", o.randomizedDelaySec)
+          .set("Timer", "Persistent", o.persistent === undefined ? undefined : o.persistent ? "true" : "false")
+          .set("Timer", "Unit", svcUnit)
+          .set("Install", "WantedBy", "timers.target");
+        out.push({ ...base(item.source), type: "systemd_timer", id: item.unit, name: item.unit, sections: timer.build(), enable: true, start: true, rollback: "delete" });
+        break;
+      }
+      case "command": {
+        const o = item.opts;
+        const ctx = daemonContext(project, scope, subject, item.source);
+        out.push({
+          ...base(item.source),
+          type: "command",
+          id: item.name,
+          name: item.name,
+          exec: o.exec,
+          phase: o.phase ?? "before_start",
+          when: o.when ?? "changed",
+          down: o.down ?? "irreversible",
+          ...((o.user ?? ctx.user) ? { user: o.user ?? ctx.user } : {}),
+          ...(o.workingDirectory ? { workingDirectory: o.workingDirectory } : {}),
+          env: resolveEnvFiles(o.env, ctx, "env"),
+        });
+        break;
+      }
+      case "package": {
+        const o = item.opts;
+        out.push({
+          ...base(item.source),
+          type: "package",
+          id: item.name,
+          name: item.name,
+          ...(o.as ? { as: o.as } : {}),
+          ...(o.manager ? { manager: o.manager } : {}),
+          update: o.update ?? false,
+          rollback: o.rollback ?? "keep",
+        });
+        break;
+      }
+    }
+  }
+}
+
+function daemonContext(project: ProjectDecl, scope: Scope, subject: string, source: SourceLoc): DaemonContext {
+  const hasAccount = scope.service?.items.some((i) => i.kind === "account");
+  return {
+    subject,
+    source,
+    project: project.name,
+    ...(scope.service ? { service: scope.service.name } : {}),
+    ...(hasAccount ? { user: scope.service!.user } : {}),
+    storage: scope.storage,
+    envs: scope.envs,
+  };
+}
+
+/** Compile a project declaration. Throws one HostKitError listing every diagnostic found. */
+export function compile(project: ProjectDecl): CompiledProject {
+  const resources: Resource[] = [];
+  compileItems(project, project.items, { label: `project "${project.name}"`, owner: "root", storage: new Map(), envs: envMap(project.items) }, resources);
+  for (const svc of project.services) {
+    const hasAccount = svc.items.some((i) => i.kind === "account");
+    const storage = new Map(svc.items.flatMap((i) => (i.kind === "storage" ? [[i.name, i.path] as const] : [])));
+    compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items) }, resources);
+  }
+  checkDuplicates(resources);
+  const ordered = resources
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => ORDER[a.r.type] - ORDER[b.r.type] || (a.r.type === "directory" && b.r.type === "directory" ? depth(a.r.id) - depth(b.r.id) : 0) || a.i - b.i)
+    .map(({ r }) => r);
+  return { project: project.name, source: project.source, hosts: project.hosts, runs: project.runs, resources: ordered };
+}
+
+function envMap(items: ItemDecl[]): Map<string, string> {
+  return new Map(items.flatMap((i) => (i.kind === "env" && i.name ? [[i.name, i.path] as const] : [])));
+}
+
+function depth(path: string): number {
+  return path.split("/").length;
+}
+
+function checkDuplicates(resources: Resource[]) {
+  const seen = new Map<string, Resource>();
+  const problems: Diagnostic[] = [];
+  for (const r of resources) {
+    const key = resourceKey(r);
+    const first = seen.get(key);
+    if (first) {
+      problems.push({ subject: key, source: r.source, message: `declared twice (first at ${formatLoc(first.source)})` });
+    } else seen.set(key, r);
+  }
+  if (problems.length) throw new HostKitError(problems);
+}

@@ -1,0 +1,111 @@
+/** @internal Declarations valid both at project level and inside a service. */
+import { dirname, isAbsolute, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { HostKitError } from "../model/errors.ts";
+import type { SourceLoc } from "../model/source.ts";
+import type { ItemDecl, ProjectDecl, ServiceDecl } from "./decl.ts";
+import { callerLocation } from "./location.ts";
+import * as O from "./options.ts";
+import { parseOptions } from "./validate.ts";
+import { checkUnitName } from "./service.ts";
+
+export interface ItemMethods {
+  /** A directory. @example p.directory("/srv/app", { mode: 0o750, owner: "app" }) */
+  directory(path: string, opts?: O.DirectoryOptions): void;
+  /** A file with literal or local-file content. @example p.file("/etc/gatehouse/config.exs", { content: "import Config\n", mode: 0o640 }) */
+  file(path: string, opts: O.FileOptions): void;
+  /** An env file at an explicit path. @example p.envFile("/etc/app/app.env", { set: { PORT: 4000 } }) */
+  envFile(path: string, opts?: O.EnvOptions): string;
+  /** A command run around service starts, with its semantic down. @example s.command("migrate", { exec: ["bin/app", "eval", "App.Release.migrate()"], down: ["bin/app", "eval", "App.Release.rollback()"] }) */
+  command(name: string, opts: O.CommandOptions): void;
+  /** A timer and the oneshot service it starts. @example s.timer("backup", { onCalendar: "daily", exec: ["/usr/local/bin/backup"] }) */
+  timer(name: string, opts: O.TimerOptions): void;
+  /** An OS package. @example s.package("caddy", { rollback: "keep" }) */
+  package(name: string, opts?: O.PackageOptions): void;
+}
+
+function checkPath(path: unknown, subject: string, source: SourceLoc): string {
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    throw new HostKitError({ subject, source, message: `path ${JSON.stringify(path)} must be absolute (start with "/")` });
+  }
+  if (path.includes("\0")) throw new HostKitError({ subject, source, message: "path contains a NUL byte" });
+  if (path.split("/").includes("..")) throw new HostKitError({ subject, source, message: "path must not contain '..'" });
+  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+}
+
+export function declareItem(list: ItemDecl[], item: ItemDecl) {
+  list.push(item);
+}
+
+export function itemMethods(label: string, add: (i: ItemDecl) => void, project: ProjectDecl, svc?: ServiceDecl): ItemMethods {
+  const unitPrefix = svc ? `${project.prefixes.unit}${svc.name}-` : project.prefixes.unit;
+  return {
+    directory(path, opts) {
+      const source = callerLocation();
+      const subject = `${label} › directory ${JSON.stringify(path)}`;
+      add({ kind: "directory", source, path: checkPath(path, subject, source), opts: parseOptions(O.DirectorySchema, opts, subject, source) });
+    },
+    file(path, opts) {
+      const source = callerLocation();
+      const subject = `${label} › file ${JSON.stringify(path)}`;
+      const p = checkPath(path, subject, source);
+      const parsed = parseOptions(O.FileSchema, opts, subject, source);
+      if ((parsed.content === undefined) === (parsed.source === undefined)) {
+        throw new HostKitError({ subject, source, message: "give exactly one of `content` or `source`" });
+      }
+      let bytes: Uint8Array | string | undefined = parsed.content;
+      if (parsed.source !== undefined) {
+        const from = isAbsolute(parsed.source) ? parsed.source : resolve(dirname(resolve(source.file)), parsed.source);
+        try {
+          bytes = readFileSync(from);
+        } catch (e) {
+          throw new HostKitError({ subject, key: "source", source, message: `cannot read ${from}: ${(e as Error).message}` });
+        }
+      }
+      const content = asContent(bytes!);
+      add({ kind: "file", source, path: p, ...content, opts: parsed });
+    },
+    envFile(path, opts) {
+      const source = callerLocation();
+      const subject = `${label} › envFile ${JSON.stringify(path)}`;
+      const p = checkPath(path, subject, source);
+      add({ kind: "env", source, path: p, opts: parseOptions(O.EnvSchema, opts, subject, source) });
+      return p;
+    },
+    command(name, opts) {
+      const source = callerLocation();
+      const subject = `${label} › command "${name}"`;
+      if (typeof name !== "string" || !/^[a-z_][a-z0-9_.-]*$/.test(name)) {
+        throw new HostKitError({ subject, source, message: "a command name contains only a-z, 0-9, '_', '.', '-'" });
+      }
+      add({ kind: "command", source, name, opts: parseOptions(O.CommandSchema, opts, subject, source) });
+    },
+    timer(name, opts) {
+      const source = callerLocation();
+      const subject = `${label} › timer "${name}"`;
+      const parsed = parseOptions(O.TimerSchema, opts, subject, source) as O.TimerOptions;
+      if (!parsed.onCalendar && !parsed.onBootSec && !parsed.onUnitActiveSec) {
+        throw new HostKitError({ subject, source, message: "needs a schedule: onCalendar, onBootSec or onUnitActiveSec" });
+      }
+      const unit = `${unitPrefix}${name}.timer`;
+      checkUnitName(unit, ".timer", subject, source);
+      add({ kind: "timer", source, name, unit, opts: parsed });
+    },
+    package(name, opts) {
+      const source = callerLocation();
+      const subject = `${label} › package "${name}"`;
+      if (typeof name !== "string" || !/^[a-z0-9][a-z0-9_.+-]*$/i.test(name)) throw new HostKitError({ subject, source, message: "not a valid package name" });
+      add({ kind: "package", source, name, opts: parseOptions(O.PackageSchema, opts, subject, source) });
+    },
+  };
+}
+
+/** Text stays text (readable plans and diffs); anything that is not valid UTF-8 is kept as bytes. */
+function asContent(bytes: Uint8Array | string): { content?: string; contentBase64?: string } {
+  if (typeof bytes === "string") return { content: bytes };
+  try {
+    return { content: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    return { contentBase64: Buffer.from(bytes).toString("base64") };
+  }
+}

@@ -1,0 +1,98 @@
+/** The `project` container: the root of every infra file. */
+import { HostKitError } from "../model/errors.ts";
+import type { HostDecl, ItemDecl, ProjectDecl } from "./decl.ts";
+import { callerLocation } from "./location.ts";
+import * as O from "./options.ts";
+import { type ItemMethods, itemMethods } from "./items.ts";
+import { makeScope } from "./scope.ts";
+import { declareService, type ServiceScope } from "./service.ts";
+import { parseOptions } from "./validate.ts";
+
+export interface ProjectScope extends ItemMethods {
+  /** Named filesystem roots. @example p.roots({ source: "/opt/toys/src", data: "/srv/toys", state: "/var/lib/toys", config: "/etc/toys" }) */
+  roots(roots: O.Roots): void;
+  /** Name prefixes for accounts and units. @example p.prefixes({ user: "toys-", unit: "toys-" }) */
+  prefixes(prefixes: O.Prefixes): void;
+  /** An existing host to plan and apply against. @example p.host("prod", { at: "elixir.toys", ssh: { user: "dannote", sudo: true } }) */
+  host(name: string, opts: O.HostOptions): void;
+  /** A service: its account, storage, env files, daemon, timers and commands. @example p.service("web", (s) => { s.daemon({ exec: ["/opt/web/bin/server"] }) }) */
+  service(name: string, cb: (s: ServiceScope) => void): void;
+  /** A standalone account. @example p.account("app", { system: true, rollback: "keep" }) */
+  account(name: string, opts?: O.AccountOptions): void;
+  /** Where tracked runs and backups are kept. @example p.runs({ root: ".hostkit/runs" }) */
+  runs(opts: O.RunsOptions): void;
+}
+
+const ACCOUNT_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+const PROJECT_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
+
+/**
+ * Declare a project. The default export of an infra file.
+ * @example
+ * export default project("toys", (p) => {
+ *   p.roots({ data: "/srv/toys" });
+ *   p.service("web", (s) => s.daemon({ exec: ["/opt/web/bin/server"] }));
+ * });
+ */
+export function project(name: string, cb: (p: ProjectScope) => void): ProjectDecl {
+  const source = callerLocation();
+  if (typeof name !== "string" || !PROJECT_NAME.test(name)) {
+    throw new HostKitError({ subject: `project ${JSON.stringify(name)}`, source, message: "a project name must start with a lowercase letter and contain only a-z, 0-9, '_' and '-'" });
+  }
+  if (typeof cb !== "function") throw new HostKitError({ subject: `project "${name}"`, source, message: "expects a callback: project(name, (p) => { … })" });
+  const decl: ProjectDecl = {
+    kind: "hostkit.project",
+    name,
+    source,
+    roots: {},
+    prefixes: { user: "", unit: "" },
+    runs: {},
+    hosts: [],
+    services: [],
+    items: [],
+  };
+  const label = `project "${name}"`;
+  const add = (i: ItemDecl) => decl.items.push(i);
+  let open = true;
+  const methods: ProjectScope = {
+    ...itemMethods(label, add, decl),
+    roots(roots) {
+      const at = callerLocation();
+      Object.assign(decl.roots, parseOptions(O.RootsSchema, roots, `${label} › roots`, at));
+    },
+    prefixes(prefixes) {
+      const at = callerLocation();
+      const p = parseOptions(O.PrefixesSchema, prefixes, `${label} › prefixes`, at);
+      if (decl.services.length) throw new HostKitError({ subject: `${label} › prefixes`, source: at, message: "must come before the first service" });
+      for (const [k, val] of Object.entries(p)) {
+        if (val !== undefined && !/^[a-z0-9_-]*$/.test(val)) throw new HostKitError({ subject: `${label} › prefixes`, key: k, source: at, message: "may contain only a-z, 0-9, '_' and '-'" });
+      }
+      decl.prefixes = { user: p.user ?? decl.prefixes.user, unit: p.unit ?? decl.prefixes.unit };
+    },
+    host(hostName, opts) {
+      const at = callerLocation();
+      const subject = `host ${JSON.stringify(hostName)}`;
+      if (typeof hostName !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(hostName)) throw new HostKitError({ subject, source: at, message: "a host name contains only letters, digits, '_', '.', '-'" });
+      if (decl.hosts.some((h) => h.name === hostName)) throw new HostKitError({ subject, source: at, message: "declared twice" });
+      const parsed = parseOptions(O.HostSchema, opts, subject, at);
+      const host: HostDecl = { name: hostName, source: at, at: parsed.at, ssh: parsed.ssh ?? {} };
+      decl.hosts.push(host);
+    },
+    service(svcName, svcCb) {
+      declareService(decl, svcName, svcCb, callerLocation());
+    },
+    account(accountName, opts) {
+      const at = callerLocation();
+      const subject = `${label} › account ${JSON.stringify(accountName)}`;
+      if (typeof accountName !== "string" || !ACCOUNT_NAME.test(accountName)) throw new HostKitError({ subject, source: at, message: "an account name starts with a-z or '_' and contains only a-z, 0-9, '_', '-' (at most 32)" });
+      add({ kind: "account", source: at, name: accountName, opts: parseOptions(O.AccountSchema, opts, subject, at) });
+    },
+    runs(opts) {
+      const at = callerLocation();
+      decl.runs = parseOptions(O.RunsSchema, opts, `${label} › runs`, at);
+    },
+  };
+  cb(makeScope(label, methods, () => open));
+  open = false;
+  return decl;
+}

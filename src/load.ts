@@ -1,0 +1,75 @@
+/**
+ * Load an infra file: make `import … from "hostkit"` resolve to the DSL embedded in this binary,
+ * evaluate the file (it never touches a host), and compile its default export.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import * as dsl from "./dsl/index.ts";
+import type { ProjectDecl } from "./dsl/decl.ts";
+import { displayPath } from "./dsl/location.ts";
+import { compile, type CompiledProject } from "./compile/index.ts";
+import { HostKitError } from "./model/errors.ts";
+
+let registered = false;
+
+/** Register the runtime plugin that serves "hostkit" from the embedded DSL (works in --compile builds). */
+export function registerHostkitModule(): void {
+  if (registered) return;
+  registered = true;
+  Bun.plugin({
+    name: "hostkit-dsl",
+    setup(build) {
+      build.module("hostkit", () => ({ exports: { ...dsl }, loader: "object" }));
+    },
+  });
+}
+
+export interface LoadOptions {
+  /** Files of project-local conventions imported before the infra file. */
+  require?: string[];
+}
+
+async function importUserFile(file: string, what: string): Promise<Record<string, unknown>> {
+  const abs = resolve(file);
+  if (!existsSync(abs)) throw new HostKitError({ subject: what, message: `file not found: ${file}` });
+  try {
+    return (await import(abs)) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof HostKitError) throw e;
+    throw userCodeError(e, displayPath(abs));
+  }
+}
+
+/** An exception thrown by the user's code (syntax error, TypeError…) as one diagnostic with its location. */
+function userCodeError(e: unknown, file: string): HostKitError {
+  const err = e as Error & { line?: number; column?: number };
+  const stack = String(err?.stack ?? "");
+  const abs = resolve(file);
+  const m = new RegExp(`${abs.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+)`).exec(stack);
+  const line = err?.line ?? (m ? Number(m[1]) : 0);
+  return new HostKitError({ source: { file, line }, message: `${err?.name ?? "Error"}: ${err?.message ?? String(e)}` });
+}
+
+export async function loadDecl(file: string, opts: LoadOptions = {}): Promise<ProjectDecl> {
+  registerHostkitModule();
+  for (const req of opts.require ?? []) await importUserFile(req, `--require ${req}`);
+  const mod = await importUserFile(file, `infra file ${file}`);
+  const decl = mod.default as ProjectDecl | undefined;
+  if (!decl || typeof decl !== "object" || (decl as { kind?: unknown }).kind !== "hostkit.project") {
+    throw new HostKitError({
+      source: { file: displayPath(resolve(file)), line: 1 },
+      message: "the infra file must `export default project(…)`",
+      hint: 'import { project } from "hostkit"; export default project("name", (p) => { … });',
+    });
+  }
+  return decl;
+}
+
+/**
+ * Load and compile an infra file.
+ * @example
+ * const project = await load("infra/config.ts");
+ */
+export async function load(file: string, opts: LoadOptions = {}): Promise<CompiledProject> {
+  return compile(await loadDecl(file, opts));
+}

@@ -1,0 +1,53 @@
+/**
+ * The one interface every target implements (local machine, SSH host). The planner and applier only
+ * ever talk to a Runner; adapters live beside this file and pass one contract suite
+ * (test/targets/contract.ts).
+ *
+ * Commands are always argv arrays. Nothing outside `shell.ts` builds shell text.
+ */
+
+export interface ExecOptions {
+  /** Bytes (or UTF-8 text) fed to the command's stdin. Secrets travel here, never in argv. */
+  stdin?: Uint8Array | string;
+  /** Give up on this command after this long (the command is reported as failed, code 124). */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  /** Exit status; 128+N when killed by signal N. */
+  code: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+}
+
+export interface Runner {
+  /** "local" or "ssh" — shown in plans and run records. */
+  readonly transport: "local" | "ssh";
+  /** Human description for messages, e.g. `ssh root@127.0.0.1:2222 (sudo)`. Never contains secrets. */
+  readonly description: string;
+  /**
+   * Run one command. `sudo` configured on the runner applies to every command (`sudo -n`).
+   * A non-zero exit is a result, not an exception. Throws `TransportError` only when the transport
+   * itself failed (connection lost, cannot spawn): then the command may or may not have run.
+   */
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Release the connection / session. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The transport failed (not the command). `sent` tells whether the command may have started. */
+export class TransportError extends Error {
+  override readonly name = "TransportError";
+  constructor(
+    message: string,
+    readonly sent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const decoder = new TextDecoder();
+/** Decode command output as UTF-8 (lossy) for messages and text parsing. */
+export function text(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
