@@ -7,6 +7,11 @@ export function reportError(e: unknown): number {
     return e.exitCode;
   }
   const err = e as Error & { code?: string };
+  // The transport failed (unreachable host, refused key, lost connection): a user-facing condition.
+  if (err?.name === "TransportError" || err?.name === "SshConnectError") {
+    process.stderr.write(`error: ${err.message}\n`);
+    return 1;
+  }
   if (err?.code === "EPIPE") return 1;
   // citty's own usage errors (unknown flag values etc.) are user errors too.
   if (err?.name === "CLIError" || err?.code === "E_UNKNOWN_COMMAND" || err?.code === "EARG") {

@@ -5,8 +5,8 @@ import type { SourceLoc } from "../model/source.ts";
 import type { DaemonOptions, IsolateOptions, NetworkPolicy } from "../dsl/options.ts";
 import { Sandbox, type SandboxOptions } from "../runtime/sandbox.ts";
 import { Resources } from "../runtime/resources.ts";
-import { execLine, quoteWord } from "../render/systemd-quote.ts";
-import { SectionBuilder, list, targetName } from "./unit.ts";
+import { escapeSpecifiers, execLine, programProblem, quoteArg } from "../render/systemd-quote.ts";
+import { SectionBuilder, checkSectionValues, dependencyNames, list } from "./unit.ts";
 
 export interface DaemonContext {
   subject: string;
@@ -73,7 +73,7 @@ export function isolationOptions(isolate: IsolateOptions | undefined, ctx: Daemo
   return { sandbox: { ...base, ...(overrides as SandboxOptions) }, writable: paths, network };
 }
 
-function networkOptions(network: "loopback" | "any" | "none" | undefined, policy: NetworkPolicy | undefined, ctx: DaemonContext): [string, string][] {
+export function networkOptions(network: "loopback" | "any" | "none" | undefined, policy: NetworkPolicy | undefined, ctx: DaemonContext): [string, string][] {
   const out: [string, string][] = [];
   if (network === "none") out.push(["PrivateNetwork", "yes"]);
   const allow: string[] = [];
@@ -101,13 +101,12 @@ export function daemonSections(d: DaemonOptions, ctx: DaemonContext): ReturnType
   const u = new SectionBuilder();
   const exec = d.exec ?? d.run?.execStart;
   if (!exec) throw new HostKitError({ subject: ctx.subject, key: "exec", source: ctx.source, message: "a daemon needs `exec` (or `run.execStart`)" });
-  if (/^[-@+!:|]/.test(exec[0]!)) {
-    throw new HostKitError({ subject: ctx.subject, key: "exec[0]", source: ctx.source, message: `program ${JSON.stringify(exec[0])} must not start with a systemd prefix character (-@+!:|)` });
-  }
-  u.set("Unit", "Description", d.description ?? `${ctx.service ?? ctx.project} (managed by HostKit)`);
-  for (const t of [...list(d.afterTarget).map(targetName), ...list(d.after)]) u.set("Unit", "After", t);
-  for (const t of list(d.wants).map(targetName)) u.set("Unit", "Wants", t);
-  for (const t of list(d.requires).map(targetName)) u.set("Unit", "Requires", t);
+  checkProgram(exec, ctx, d.exec ? "exec[0]" : "run.execStart[0]");
+  u.set("Unit", "Description", escapeSpecifiers(d.description ?? `${ctx.service ?? ctx.project} (managed by HostKit)`));
+  const deps = (key: string, x: string | string[] | undefined) => dependencyNames(x, ctx.subject, key, ctx.source);
+  for (const t of [...deps("afterTarget", d.afterTarget), ...deps("after", d.after)]) u.set("Unit", "After", t);
+  for (const t of deps("wants", d.wants)) u.set("Unit", "Wants", t);
+  for (const t of deps("requires", d.requires)) u.set("Unit", "Requires", t);
   u.set("Unit", "X-HostKit-Project", ctx.project);
   if (ctx.service) u.set("Unit", "X-HostKit-Service", ctx.service);
 
@@ -115,9 +114,9 @@ export function daemonSections(d: DaemonOptions, ctx: DaemonContext): ReturnType
   const user = d.run?.user ?? ctx.user;
   u.set("Service", "User", user);
   u.set("Service", "Group", d.run?.group);
-  u.set("Service", "WorkingDirectory", d.workingDirectory);
-  for (const path of resolveEnvFiles(d.env, ctx, "env")) u.set("Service", "EnvironmentFile", path);
-  for (const [k, val] of Object.entries(d.environment ?? {})) u.set("Service", "Environment", quoteWord(`${k}=${val}`));
+  u.set("Service", "WorkingDirectory", d.workingDirectory === undefined ? undefined : escapeSpecifiers(d.workingDirectory));
+  for (const path of resolveEnvFiles(d.env, ctx, "env")) u.set("Service", "EnvironmentFile", escapeSpecifiers(path));
+  for (const [k, val] of Object.entries(d.environment ?? {})) u.set("Service", "Environment", quoteArg(`${k}=${val}`));
   u.set("Service", "ExecStart", execLine(exec));
   if (d.restart) u.set("Service", "Restart", RESTART[d.restart]);
   if (d.restartSec !== undefined) u.set("Service", "RestartSec", String(d.restartSec));
@@ -125,17 +124,23 @@ export function daemonSections(d: DaemonOptions, ctx: DaemonContext): ReturnType
   const iso = isolationOptions(d.isolate, ctx);
   u.setAll("Service", Sandbox.toSystemdServiceOptions(iso.sandbox));
   const rw = [...iso.writable, ...(d.run?.readWritePaths ?? [])];
-  if (rw.length) u.set("Service", "ReadWritePaths", [...new Set(rw)].map(quoteWord).join(" "));
+  if (rw.length) u.set("Service", "ReadWritePaths", [...new Set(rw)].map(quoteArg).join(" "));
   u.setAll("Service", networkOptions(iso.network, d.networkPolicy, ctx));
   if (d.resources) {
     const res = typeof d.resources === "string" ? Resources.new({ profile: d.resources }) : Resources.new(d.resources);
     u.setAll("Service", Resources.toSystemdServiceOptions(res));
   }
   if (d.logs) {
-    u.set("Service", "SyslogIdentifier", d.logs.identifier);
+    u.set("Service", "SyslogIdentifier", d.logs.identifier === undefined ? undefined : escapeSpecifiers(d.logs.identifier));
     u.set("Service", "StandardOutput", d.logs.stdout);
     u.set("Service", "StandardError", d.logs.stderr);
   }
-  if (d.enable !== false) u.set("Install", "WantedBy", d.wantedBy ?? "multi-user.target");
-  return u.build();
+  if (d.enable !== false) for (const t of deps("wantedBy", d.wantedBy ?? "multi-user.target")) u.set("Install", "WantedBy", t);
+  return checkSectionValues(u.build(), ctx.subject, ctx.source);
+}
+
+/** One diagnostic when the program cannot start an ExecStart= line. */
+export function checkProgram(exec: readonly string[], ctx: DaemonContext, key: string): void {
+  const problem = programProblem(exec[0]!);
+  if (problem) throw new HostKitError({ subject: ctx.subject, key, source: ctx.source, message: problem });
 }

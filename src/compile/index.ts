@@ -9,10 +9,10 @@ import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
 import { formatLoc, type SourceLoc } from "../model/source.ts";
 import { type Resource, type SystemdService, resourceKey } from "../model/resource.ts";
-import { daemonSections, isolationOptions, resolveEnvFiles, type DaemonContext } from "./daemon.ts";
-import { SectionBuilder } from "./unit.ts";
+import { checkProgram, daemonSections, networkOptions, isolationOptions, resolveEnvFiles, type DaemonContext } from "./daemon.ts";
+import { SectionBuilder, checkSectionValues } from "./unit.ts";
 import { Sandbox } from "../runtime/sandbox.ts";
-import { execLine } from "../render/systemd-quote.ts";
+import { escapeSpecifiers, execLine, quoteArg } from "../render/systemd-quote.ts";
 
 export interface CompiledProject {
   project: string;
@@ -152,19 +152,21 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
         const ctx = daemonContext(project, scope, subject, item.source);
         const o = item.opts;
         const svcUnit = item.unit.replace(/\.timer$/, ".service");
+        checkProgram(o.exec, ctx, "exec[0]");
         const job = new SectionBuilder()
-          .set("Unit", "Description", o.description ?? `${item.name} job (managed by HostKit)`)
+          .set("Unit", "Description", escapeSpecifiers(o.description ?? `${item.name} job (managed by HostKit)`))
           .set("Unit", "X-HostKit-Project", project.name)
           .set("Service", "Type", "oneshot")
           .set("Service", "User", o.user ?? ctx.user);
-        for (const p of resolveEnvFiles(o.env, ctx, "env")) job.set("Service", "EnvironmentFile", p);
+        for (const p of resolveEnvFiles(o.env, ctx, "env")) job.set("Service", "EnvironmentFile", escapeSpecifiers(p));
         job.set("Service", "ExecStart", execLine(o.exec));
         const iso = isolationOptions(o.isolate, ctx);
         job.setAll("Service", Sandbox.toSystemdServiceOptions(iso.sandbox));
-        if (iso.writable.length) job.set("Service", "ReadWritePaths", iso.writable.join(" "));
-        out.push({ ...base(item.source), type: "systemd_service", id: svcUnit, name: svcUnit, sections: job.build(), enable: false, start: false, listeners: [], restartOn: [], rollback: "delete" });
+        if (iso.writable.length) job.set("Service", "ReadWritePaths", [...new Set(iso.writable)].map(quoteArg).join(" "));
+        job.setAll("Service", networkOptions(iso.network, undefined, ctx));
+        out.push({ ...base(item.source), type: "systemd_service", id: svcUnit, name: svcUnit, sections: checkSectionValues(job.build(), subject, item.source), enable: false, start: false, listeners: [], restartOn: [], rollback: "delete" });
         const timer = new SectionBuilder()
-          .set("Unit", "Description", o.description ?? `${item.name} timer (managed by HostKit)`)
+          .set("Unit", "Description", escapeSpecifiers(o.description ?? `${item.name} timer (managed by HostKit)`))
           .set("Unit", "X-HostKit-Project", project.name)
           .set("Timer", "OnCalendar", o.onCalendar)
           .set("Timer", "OnBootSec", o.onBootSec)
@@ -173,7 +175,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           .set("Timer", "Persistent", o.persistent === undefined ? undefined : o.persistent ? "true" : "false")
           .set("Timer", "Unit", svcUnit)
           .set("Install", "WantedBy", "timers.target");
-        out.push({ ...base(item.source), type: "systemd_timer", id: item.unit, name: item.unit, sections: timer.build(), enable: true, start: true, rollback: "delete" });
+        out.push({ ...base(item.source), type: "systemd_timer", id: item.unit, name: item.unit, sections: checkSectionValues(timer.build(), subject, item.source), enable: true, start: true, rollback: "delete" });
         break;
       }
       case "command": {

@@ -95,6 +95,9 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
       const source = callerLocation();
       const parsed = parseOptions(O.AccountSchema, opts, `${label} › account`, source);
       if (svc.items.some((i) => i.kind === "account")) throw new HostKitError({ subject: `${label} › account`, source, message: "a service has one account" });
+      if (svc.user.length > 32) {
+        throw new HostKitError({ subject: `${label} › account`, source, message: `account name ${JSON.stringify(svc.user)} (user prefix + service name) is longer than 32 characters` });
+      }
       add({ kind: "account", source, name: svc.user, opts: parsed });
     },
     storage(storageName: string, opts?: O.StorageOptions) {

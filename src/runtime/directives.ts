@@ -5,7 +5,12 @@
  */
 import * as v from "valibot";
 
-export type DirectiveKind = "bool" | "string" | "list";
+/**
+ * How a value is written: `bool` → yes/no, `string` → as is, `list` → one space-separated line,
+ * `lines` → one directive line per entry (for directives such as SystemCallFilter= where an entry
+ * like `~@privileged @mount` is itself a list whose leading `~` applies to that line only).
+ */
+export type DirectiveKind = "bool" | "string" | "list" | "lines";
 export type DirectiveTable = Record<string, readonly [directive: string, kind: DirectiveKind]>;
 export type DirectiveValue = boolean | string | number | string[];
 /** An ordered systemd option list: `[["ProtectSystem", "strict"], …]`. */
@@ -14,7 +19,7 @@ export type SystemdOptions = [string, string][];
 export function schemaFor(table: DirectiveTable) {
   const entries: Record<string, v.GenericSchema> = {};
   for (const [key, [, kind]] of Object.entries(table)) {
-    const s = kind === "bool" ? v.boolean() : kind === "list" ? v.union([v.string(), v.array(v.string())]) : v.union([v.string(), v.number()]);
+    const s = kind === "bool" ? v.boolean() : kind === "list" || kind === "lines" ? v.union([v.string(), v.array(v.string())]) : v.union([v.string(), v.number()]);
     entries[key] = v.optional(s);
   }
   return entries as Record<string, v.OptionalSchema<v.GenericSchema, undefined>>;
@@ -33,7 +38,8 @@ export function toOptions(table: DirectiveTable, values: Record<string, Directiv
     const value = values[key];
     if (value === undefined) continue;
     // An empty list means "set to empty" (e.g. CapabilityBoundingSet= drops all capabilities).
-    out.push([directive, formatValue(kind, value)]);
+    if (kind === "lines" && Array.isArray(value)) for (const line of value) out.push([directive, line]);
+    else out.push([directive, formatValue(kind, value)]);
   }
   return out;
 }

@@ -14,6 +14,7 @@ export const SANDBOX_TABLE = {
   privateNetwork: ["PrivateNetwork", "bool"],
   privateUsers: ["PrivateUsers", "bool"],
   privateIpc: ["PrivateIPC", "bool"],
+  privateMounts: ["PrivateMounts", "bool"],
   protectKernelTunables: ["ProtectKernelTunables", "bool"],
   protectKernelModules: ["ProtectKernelModules", "bool"],
   protectKernelLogs: ["ProtectKernelLogs", "bool"],
@@ -31,7 +32,7 @@ export const SANDBOX_TABLE = {
   keyringMode: ["KeyringMode", "string"],
   devicePolicy: ["DevicePolicy", "string"],
   systemCallArchitectures: ["SystemCallArchitectures", "list"],
-  systemCallFilter: ["SystemCallFilter", "list"],
+  systemCallFilter: ["SystemCallFilter", "lines"],
   systemCallErrorNumber: ["SystemCallErrorNumber", "string"],
   capabilityBoundingSet: ["CapabilityBoundingSet", "list"],
   ambientCapabilities: ["AmbientCapabilities", "list"],
@@ -51,7 +52,7 @@ export type SandboxKey = keyof typeof SANDBOX_TABLE;
 /** Hardening directives, camelCase. Every key maps to the systemd directive of the same name. */
 export type SandboxOptions = {
   /** @example noNewPrivileges: true */
-  [K in SandboxKey]?: (typeof SANDBOX_TABLE)[K][1] extends "bool" ? boolean : (typeof SANDBOX_TABLE)[K][1] extends "list" ? string | string[] : string | number;
+  [K in SandboxKey]?: (typeof SANDBOX_TABLE)[K][1] extends "bool" ? boolean : (typeof SANDBOX_TABLE)[K][1] extends "list" | "lines" ? string | string[] : string | number;
 };
 export const SANDBOX_KEYS = schemaFor(SANDBOX_TABLE);
 
@@ -69,6 +70,7 @@ const strictApp: SandboxOptions = {
   privateTmp: true,
   privateDevices: true,
   privateUsers: true,
+  privateMounts: true,
   ...kernel,
   protectClock: true,
   protectHostname: true,

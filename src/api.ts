@@ -1,0 +1,93 @@
+/**
+ * The runtime API, mirroring the seed's HostKit.load/plan/apply/format_plan/down. The CLI is built
+ * on it.
+ * @example
+ * import { load, plan, apply, formatPlan, Target } from "hostkit/api";
+ * const project = await load("infra/config.ts");
+ * const p = await plan(project, { target: Target.root("/tmp/image") });
+ * console.log(formatPlan(p));
+ * await apply(p, { target: Target.root("/tmp/image"), confirm: true });
+ */
+import type { CompiledProject } from "./compile/index.ts";
+import { HostKitError } from "./model/errors.ts";
+import type { Plan } from "./model/plan.ts";
+import { planHost } from "./plan/planner.ts";
+import { applyPlan, type ApplyOptions, type ApplyResult } from "./apply/applier.ts";
+import { findDrift } from "./apply/stale.ts";
+import { localRunner } from "./targets/local.ts";
+import type { Runner } from "./targets/runner.ts";
+import type { SshOptions } from "./targets/ssh.ts";
+import type { TargetSpec } from "./targets/resolve.ts";
+import { resolve } from "node:path";
+
+export { load } from "./load.ts";
+export { formatPlan } from "./plan/format.ts";
+export { readPlanFile, writePlanFile } from "./artifacts/plan-file.ts";
+export type { Plan, Change } from "./model/plan.ts";
+export type { CompiledProject } from "./compile/index.ts";
+
+/** A target: where a plan reads from and applies to. An explicit `runner` is reused, never closed. */
+export interface Target extends TargetSpec {
+  runner?: Runner;
+}
+
+export const Target = {
+  /** This machine. @example Target.local("laptop") */
+  local(name = "local", opts: { sudo?: boolean } = {}): Target {
+    return { info: { name, transport: "local", sudo: !!opts.sudo }, ctx: {}, open: async () => localRunner(opts) };
+  },
+  /** An offline filesystem tree. @example Target.root("/tmp/image") */
+  root(dir: string): Target {
+    const root = resolve(dir);
+    return { info: { name: "root", transport: "root", root }, ctx: { root }, open: async () => localRunner() };
+  },
+  /**
+   * An SSH host; pass `runner` (an open connection) to reuse it across calls.
+   * @example
+   * const conn = await SSH.Connection.open({ host: "127.0.0.1", port: 2222, user: "root" });
+   * const prod = Target.ssh("prod", { host: "127.0.0.1", port: 2222, user: "root", runner: conn });
+   */
+  ssh(name: string, opts: SshOptions & { runner?: Runner }): Target {
+    const { runner, ...o } = opts;
+    return {
+      info: { name, transport: "ssh", host: o.host, port: o.port ?? 22, ...(o.user ? { user: o.user } : {}), sudo: !!o.sudo },
+      ctx: {},
+      ...(runner ? { runner } : {}),
+      open: async () => runner ?? (await import("./targets/ssh.ts")).openSsh(o),
+    };
+  },
+};
+
+/** Explicit SSH connections that several calls reuse (the seed's `SSH.Connection.open/close`). */
+export const SSH = {
+  Connection: {
+    open: async (opts: SshOptions): Promise<Runner> => (await import("./targets/ssh.ts")).openSsh(opts),
+    close: (conn: Runner): Promise<void> => conn.close(),
+  },
+};
+
+async function withRunner<T>(target: Target, fn: (r: Runner) => Promise<T>): Promise<T> {
+  const runner = target.runner ?? (await target.open());
+  try {
+    return await fn(runner);
+  } finally {
+    if (!target.runner) await runner.close();
+  }
+}
+
+/** Plan a project against a target. */
+export async function plan(project: CompiledProject, opts: { target: Target; ignore?: string[] }): Promise<Plan> {
+  return withRunner(opts.target, (runner) => planHost({ project: project.project, resources: project.resources, runner, ctx: opts.target.ctx, target: opts.target.info, ...(opts.ignore ? { ignore: opts.ignore } : {}) }));
+}
+
+/** Apply a plan. Refuses without `confirm: true`, and refuses a plan whose target changed since it was made. */
+export async function apply(p: Plan, opts: { target: Target; confirm?: boolean; dryRun?: boolean } & Omit<ApplyOptions, "runner" | "ctx">): Promise<ApplyResult | { dryRun: true }> {
+  if (opts.dryRun) return { dryRun: true };
+  if (!opts.confirm) throw new HostKitError({ message: "apply needs confirm: true" });
+  return withRunner(opts.target, async (runner) => {
+    const drift = await findDrift(p, runner, opts.target.ctx);
+    if (drift.length) throw new HostKitError({ message: `the plan is stale; changed since it was made: ${drift.map((d) => d.key).join(", ")}` });
+    const { target: _t, confirm: _c, dryRun: _d, ...rest } = opts;
+    return applyPlan(p, { ...rest, runner, ctx: opts.target.ctx });
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * Apply a plan: check secrets, take the host lock, run each change's ops in order, stop at the first
+ * failure and report exactly what was applied and what was not. Events describe progress; the CLI
+ * renders them (consola lines or --json).
+ */
+import type { Change, Plan } from "../model/plan.ts";
+import { HostKitError } from "../model/errors.ts";
+import type { Op, Payload, TargetCtx } from "../kinds/types.ts";
+import { renderEnvFile } from "../render/dotenv.ts";
+import { text, TransportError, type Runner } from "../targets/runner.ts";
+import { acquireLock, releaseLock } from "./lock.ts";
+import { opsFor } from "./ops.ts";
+import { SecretResolver } from "./secrets.ts";
+
+export type ChangeStatus = "applied" | "skipped" | "failed" | "pending";
+
+export interface ChangeResult {
+  key: string;
+  action: Change["action"];
+  status: ChangeStatus;
+  error?: string;
+  ms?: number;
+}
+
+export type ApplyEvent =
+  | { type: "apply.start"; runId: string; project: string; target: string; changes: number }
+  | { type: "change.start"; key: string; action: Change["action"]; reason: string }
+  | { type: "op"; key: string; label: string; skipped?: string }
+  | { type: "change.done"; key: string; status: "applied" | "skipped"; ms: number }
+  | { type: "change.failed"; key: string; error: string }
+  | { type: "apply.done"; runId: string; status: ApplyResult["status"]; applied: number; failed: number; pending: number };
+
+export interface ApplyResult {
+  runId: string;
+  status: "ok" | "failed" | "interrupted";
+  results: ChangeResult[];
+}
+
+export interface ApplyOptions {
+  runner: Runner;
+  ctx: TargetCtx;
+  runId?: string;
+  onEvent?: (e: ApplyEvent) => void;
+  resolver?: SecretResolver;
+  /** Abort between changes (Ctrl-C): the current op finishes, the rest stay pending. */
+  signal?: AbortSignal;
+  breakLock?: boolean;
+  /** Called before a change's ops run (backups of previous content go here). */
+  beforeChange?: (change: Change) => Promise<void>;
+}
+
+export function newRunId(project: string, direction: string, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `${stamp}-${project}-${direction}`;
+}
+
+export function payloadBytes(p: Payload, resolver: SecretResolver): Uint8Array {
+  if ("text" in p) return new TextEncoder().encode(p.text);
+  if ("base64" in p) return Buffer.from(p.base64, "base64");
+  if ("envFile" in p) return new TextEncoder().encode(renderEnvFile(p.envFile, (ref) => resolver.resolve(ref)));
+  throw new HostKitError({ message: `payload ${Object.keys(p)[0]} must be resolved before apply` });
+}
+
+async function runOp(op: Op, runner: Runner, resolver: SecretResolver): Promise<string | undefined> {
+  const stdin = op.stdin ? payloadBytes(op.stdin, resolver) : undefined;
+  const res = await runner.exec(op.argv, stdin ? { stdin } : {});
+  if (res.code === 0) return undefined;
+  const err = text(res.stderr).trim() || text(res.stdout).trim();
+  return resolver.scrub(`${op.label}: exit ${res.code}${err ? `: ${err.split("\n").slice(-5).join(" | ")}` : ""}`);
+}
+
+/**
+ * Apply a plan to a target.
+ * @example
+ * const result = await apply(plan, { runner: localRunner(), ctx: {} });
+ */
+export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const runId = opts.runId ?? newRunId(plan.project, plan.direction);
+  const emit = opts.onEvent ?? (() => {});
+  const resolver = opts.resolver ?? new SecretResolver();
+  const todo = plan.changes.filter((c) => c.action !== "noop");
+  resolver.check(todo);
+  const results: ChangeResult[] = todo.map((c) => ({ key: c.key, action: c.action, status: "pending" }));
+  if (!todo.length) {
+    emit({ type: "apply.done", runId, status: "ok", applied: 0, failed: 0, pending: 0 });
+    return { runId, status: "ok", results };
+  }
+  await acquireLock(opts.runner, opts.ctx, runId, { breakStale: opts.breakLock });
+  emit({ type: "apply.start", runId, project: plan.project, target: plan.target.name, changes: todo.length });
+  let status: ApplyResult["status"] = "ok";
+  let transportLost = false;
+  try {
+    for (const [i, change] of todo.entries()) {
+      if (opts.signal?.aborted) {
+        status = "interrupted";
+        break;
+      }
+      const result = results[i]!;
+      const t0 = performance.now();
+      emit({ type: "change.start", key: change.key, action: change.action, reason: change.reason });
+      const ops = opsFor(change, opts.ctx);
+      let error: string | undefined;
+      let ran = 0;
+      try {
+        if (opts.beforeChange && ops.some((o) => !o.skip)) await opts.beforeChange(change);
+        for (const op of ops) {
+          emit({ type: "op", key: change.key, label: op.label, ...(op.skip ? { skipped: op.skip } : {}) });
+          if (op.skip) continue;
+          ran++;
+          error = await runOp(op, opts.runner, resolver);
+          if (error) break;
+        }
+      } catch (e) {
+        if (e instanceof TransportError) transportLost = true;
+        error = resolver.scrub(e instanceof TransportError ? `connection lost: ${e.message}` : e instanceof HostKitError ? e.message : String((e as Error)?.message ?? e));
+      }
+      const ms = Math.round(performance.now() - t0);
+      if (error) {
+        result.status = "failed";
+        result.error = error;
+        result.ms = ms;
+        emit({ type: "change.failed", key: change.key, error });
+        status = "failed";
+        break;
+      }
+      result.status = ran === 0 && ops.length > 0 ? "skipped" : "applied";
+      result.ms = ms;
+      emit({ type: "change.done", key: change.key, status: result.status === "skipped" ? "skipped" : "applied", ms });
+    }
+  } finally {
+    if (!transportLost) {
+      try {
+        await releaseLock(opts.runner, opts.ctx, runId);
+      } catch {
+        /* the connection is gone; the lock is released when it is reported stale */
+      }
+    }
+  }
+  const count = (s: ChangeStatus) => results.filter((r) => r.status === s).length;
+  emit({ type: "apply.done", runId, status, applied: count("applied") + count("skipped"), failed: count("failed"), pending: count("pending") });
+  return { runId, status, results };
+}

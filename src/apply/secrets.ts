@@ -1,0 +1,39 @@
+/**
+ * Secret values are resolved here, at the last boundary, from the controller's environment, and
+ * every resolved value is remembered so that any text HostKit prints can be scrubbed of it.
+ */
+import { HostKitError, type Diagnostic } from "../model/errors.ts";
+import type { Change } from "../model/plan.ts";
+import type { SecretRef } from "../model/secret.ts";
+
+export class SecretResolver {
+  private readonly values = new Set<string>();
+  constructor(private readonly env: Record<string, string | undefined> = process.env) {}
+
+  resolve(ref: SecretRef): string {
+    const value = this.env[ref.$secret.env];
+    if (value === undefined) throw new HostKitError({ message: `environment variable ${ref.$secret.env} is not set` });
+    if (value.length >= 4) this.values.add(value);
+    return value;
+  }
+
+  /** Check every secret a plan needs is set, before anything is applied. */
+  check(changes: readonly Change[]): void {
+    const problems: Diagnostic[] = [];
+    for (const c of changes) {
+      if (c.type !== "env_file" || c.action === "delete" || c.action === "noop") continue;
+      const secret = ((c.after as { secret?: Record<string, SecretRef> } | undefined)?.secret ?? {}) as Record<string, SecretRef>;
+      for (const [k, ref] of Object.entries(secret)) {
+        if (this.env[ref.$secret.env] === undefined) problems.push({ subject: c.key, key: `secret.${k}`, ...(c.source ? { source: { file: c.source.replace(/:\d+$/, ""), line: Number(c.source.split(":").pop()) } } : {}), message: `environment variable ${ref.$secret.env} is not set on this controller` });
+      }
+    }
+    if (problems.length) throw new HostKitError(problems);
+  }
+
+  /** Replace every resolved secret value in `s`. */
+  scrub(s: string): string {
+    let out = s;
+    for (const v of this.values) out = out.split(v).join("(secret)");
+    return out;
+  }
+}

@@ -1,0 +1,130 @@
+import { defineCommand } from "citty";
+import { consola } from "consola";
+import { load } from "../load.ts";
+import { HostKitError } from "../model/errors.ts";
+import { hasChanges, type Plan } from "../model/plan.ts";
+import { planHost } from "../plan/planner.ts";
+import { formatPlan, formatSummary } from "../plan/format.ts";
+import { readPlanFile } from "../artifacts/plan-file.ts";
+import { applyPlan, newRunId, type ApplyResult } from "../apply/applier.ts";
+import { findDrift } from "../apply/stale.ts";
+import { opsFor } from "../apply/ops.ts";
+import { eachTarget, resolveTargets, type TargetSpec, type TargetFlags } from "../targets/resolve.ts";
+import type { CompiledProject } from "../compile/index.ts";
+import { localRunner } from "../targets/local.ts";
+import { jsonArg, repeated, requireArg } from "./common.ts";
+import { targetArgs, targetFlags } from "./target-args.ts";
+import { eventPrinter, useColor } from "./output.ts";
+import { commandLine } from "../targets/shell.ts";
+
+export const applyArgs = {
+  file: { type: "positional", description: "Infra file (optional with --plan)", required: false },
+  ...requireArg,
+  ...targetArgs,
+  plan: { type: "string", description: "Apply a saved plan (re-reads the target first and refuses a stale plan)", valueHint: "FILE" },
+  confirm: { type: "boolean", description: "Apply without asking" },
+  "dry-run": { type: "boolean", description: "Show the plan and the commands it would run; change nothing" },
+  "break-lock": { type: "boolean", description: "Break a host lock whose holder is provably gone" },
+  concurrency: { type: "string", description: "Hosts applied at once (default 4)" },
+  ...jsonArg,
+} as const;
+
+/** The target of a saved plan: the one it names, unless flags choose another. */
+function planTarget(plan: Plan, project: CompiledProject | undefined, flags: TargetFlags): TargetSpec[] {
+  const chosen = flags.local || flags.root || flags.host?.length || flags.remote;
+  if (chosen) return resolveTargets(project?.hosts ?? [], flags);
+  const t = plan.target;
+  if (t.transport === "root") return resolveTargets([], { root: t.root! });
+  if (t.transport === "local") return resolveTargets([], { local: true, ...(t.sudo ? { sudo: true } : {}) });
+  const declared = project?.hosts.find((h) => h.name === t.name);
+  if (declared) return resolveTargets(project!.hosts, { ...flags, host: [t.name] });
+  return resolveTargets([], { ...flags, remote: t.host!, ...(t.user ? { user: t.user } : {}), ...(t.port ? { port: t.port } : {}), ...(t.sudo ? { sudo: true } : {}) });
+}
+
+async function confirmOrRefuse(confirm: boolean | undefined): Promise<void> {
+  if (confirm) return;
+  if (!process.stdin.isTTY) throw new HostKitError({ message: "refusing to apply without --confirm (no terminal to ask on)" });
+  const ok = await consola.prompt("Apply these changes?", { type: "confirm", initial: false });
+  if (ok !== true) throw new HostKitError({ message: "not applied" });
+}
+
+export default defineCommand({
+  meta: { name: "apply", description: "Apply a project (plan, confirm, apply) or a saved plan" },
+  args: applyArgs,
+  async run({ args, rawArgs }) {
+    if (!args.file && !args.plan) throw new HostKitError({ message: "hostkit apply needs an infra FILE or --plan FILE" });
+    const project = args.file ? await load(args.file, { require: repeated(rawArgs, "require") }) : undefined;
+    const saved = args.plan ? readPlanFile(args.plan) : undefined;
+    const flags = targetFlags(args, rawArgs);
+    const emitTransport = eventPrinter(!!args.json);
+    const targets = saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport);
+    if (saved && targets.length !== 1) throw new HostKitError({ key: "--plan", message: "a saved plan applies to one target" });
+    const ignore = repeated(rawArgs, "ignore");
+    const abort = new AbortController();
+    const onSigint = () => {
+      if (abort.signal.aborted) process.exit(130);
+      consola.warn("interrupted: finishing the current step, then stopping (Ctrl-C again to quit at once)");
+      abort.abort();
+    };
+    process.on("SIGINT", onSigint);
+    process.on("SIGTERM", onSigint);
+    const multi = targets.length > 1;
+    try {
+      const results = await eachTarget(targets, Number(args.concurrency ?? 4) || 4, async (t): Promise<ApplyResult | undefined> => {
+        const prefix = multi ? `[${t.info.name}] ` : "";
+        const runner = await t.open();
+        try {
+          let plan: Plan;
+          if (saved) {
+            const drift = await findDrift(saved, runner, t.ctx);
+            if (drift.length) {
+              throw new HostKitError({
+                subject: `plan ${args.plan}`,
+                message: `is stale: ${drift.length} resource(s) changed on ${t.info.name} since it was made:\n${drift.map((d) => `  ${d.key}`).join("\n")}`,
+                hint: "make a new plan",
+              });
+            }
+            plan = saved;
+          } else {
+            plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore });
+          }
+          if (!args.json) process.stdout.write(`${formatPlan(plan, { color: useColor() })}\n`);
+          if (!hasChanges(plan)) return undefined;
+          if (args["dry-run"]) {
+            if (args.json) process.stdout.write(`${JSON.stringify({ type: "dry-run", plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, t.ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) })}\n`);
+            else {
+              process.stdout.write("\nDry run: nothing applied. Commands that would run:\n");
+              for (const c of plan.changes) for (const o of opsFor(c, t.ctx)) process.stdout.write(`  ${o.skip ? "(skip) " : ""}${o.argv[0] === "sh" && o.argv[1] === "-c" ? `[${o.argv[3]}] ${commandLine(o.argv.slice(4))}` : commandLine(o.argv)}\n`);
+            }
+            return undefined;
+          }
+          if (!multi) await confirmOrRefuse(args.confirm);
+          else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
+          return await applyPlan(plan, { runner, ctx: t.ctx, runId: newRunId(plan.project, plan.direction), onEvent: eventPrinter(!!args.json, prefix), signal: abort.signal, breakLock: !!args["break-lock"] });
+        } finally {
+          await runner.close();
+        }
+      });
+      let code = 0;
+      for (const r of results) {
+        if (!r) continue;
+        if (r.status !== "ok") {
+          const applied = r.results.filter((x) => x.status === "applied" || x.status === "skipped").map((x) => x.key);
+          const failed = r.results.filter((x) => x.status === "failed");
+          const pending = r.results.filter((x) => x.status === "pending").map((x) => x.key);
+          const report = [`run ${r.runId} ${r.status}.`, `  applied (${applied.length}): ${applied.join(", ") || "none"}`, ...failed.map((f) => `  failed: ${f.key}: ${f.error}`), `  not applied (${pending.length}): ${pending.join(", ") || "none"}`].join("\n");
+          if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", ...r })}\n`);
+          else process.stderr.write(`${report}\n`);
+          code = r.status === "interrupted" ? 130 : 1;
+        } else if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", ...r })}\n`);
+        else consola.success(`applied: run ${r.runId}`);
+      }
+      return code;
+    } finally {
+      process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigint);
+    }
+  },
+});
+
+export { formatSummary, localRunner };

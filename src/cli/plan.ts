@@ -1,0 +1,42 @@
+import { defineCommand } from "citty";
+import { load } from "../load.ts";
+import { HostKitError } from "../model/errors.ts";
+import { hasChanges, type Plan } from "../model/plan.ts";
+import { planHost } from "../plan/planner.ts";
+import { formatPlan } from "../plan/format.ts";
+import { writePlanFile } from "../artifacts/plan-file.ts";
+import { eachTarget, resolveTargets } from "../targets/resolve.ts";
+import { jsonArg, needFile, printJson, repeated, requireArg } from "./common.ts";
+import { targetArgs, targetFlags } from "./target-args.ts";
+import { useColor } from "./output.ts";
+
+export default defineCommand({
+  meta: { name: "plan", description: "Read the target, diff it against the declaration, print the plan (and save it with --out)" },
+  args: {
+    file: { type: "positional", description: "Infra file", required: false },
+    ...requireArg,
+    ...targetArgs,
+    out: { type: "string", description: "Write the plan artifact (JSON) to FILE", valueHint: "FILE" },
+    "detailed-exitcode": { type: "boolean", description: "Exit 0 with no changes, 2 with changes, 1 on error" },
+    concurrency: { type: "string", description: "Hosts planned at once (default 8)" },
+    ...jsonArg,
+  },
+  async run({ args, rawArgs }) {
+    const project = await load(needFile(args.file, "plan"), { require: repeated(rawArgs, "require") });
+    const targets = resolveTargets(project.hosts, targetFlags(args, rawArgs));
+    if (args.out && targets.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: choose one --host" });
+    const ignore = repeated(rawArgs, "ignore");
+    const plans: Plan[] = await eachTarget(targets, Number(args.concurrency ?? 8) || 8, async (t) => {
+      const runner = await t.open();
+      try {
+        return await planHost({ project: project.project, resources: project.resources, runner, ctx: t.ctx, target: t.info, ignore });
+      } finally {
+        await runner.close();
+      }
+    });
+    if (args.out) writePlanFile(args.out, plans[0]!);
+    if (args.json) printJson(plans.length === 1 ? plans[0] : plans);
+    else process.stdout.write(`${plans.map((p) => formatPlan(p, { color: useColor() })).join("\n\n")}\n${args.out ? `Saved to ${args.out}\n` : ""}`);
+    return args["detailed-exitcode"] && plans.some(hasChanges) ? 2 : 0;
+  },
+});

@@ -1,0 +1,38 @@
+/** @internal Target flags shared by plan, apply, logs… */
+import type { TargetFlags } from "../targets/resolve.ts";
+import { repeated } from "./common.ts";
+
+export const targetArgs = {
+  local: { type: "boolean", description: "This machine" },
+  root: { type: "string", description: "An offline filesystem tree (like systemctl --root): paths, accounts and unit enablement under DIR; nothing is started", valueHint: "DIR" },
+  host: { type: "string", description: "A host declared in the infra file (repeatable; hosts run in parallel)", valueHint: "NAME" },
+  remote: { type: "string", description: "Raw SSH target host (escape hatch)", valueHint: "HOST" },
+  user: { type: "string", description: "SSH user (with --remote)" },
+  port: { type: "string", description: "SSH port (with --remote)" },
+  "identity-file": { type: "string", description: "SSH private key (with --remote)", valueHint: "FILE" },
+  password: { type: "string", description: "SSH password (prefer --password-env)" },
+  "password-env": { type: "string", description: "Read the SSH password from this environment variable", valueHint: "VAR" },
+  sudo: { type: "boolean", description: "Run commands through sudo -n" },
+  "accept-hosts": { type: "boolean", description: "Accept and record unknown SSH host keys" },
+  "known-hosts": { type: "string", description: "known_hosts file (default ~/.ssh/known_hosts)", valueHint: "FILE" },
+  ignore: { type: "string", description: "Leave TYPE:ID out of the plan (repeatable)", valueHint: "TYPE:ID" },
+} as const;
+
+export function targetFlags(args: Record<string, unknown>, rawArgs: string[]): TargetFlags {
+  const s = (k: string) => (typeof args[k] === "string" ? (args[k] as string) : undefined);
+  const hosts = repeated(rawArgs, "host");
+  return {
+    ...(args.local ? { local: true } : {}),
+    ...(s("root") ? { root: s("root") } : {}),
+    ...(hosts.length ? { host: hosts } : {}),
+    ...(s("remote") ? { remote: s("remote") } : {}),
+    ...(s("user") ? { user: s("user") } : {}),
+    ...(s("port") ? { port: s("port") } : {}),
+    ...(s("identity-file") ? { identityFile: s("identity-file") } : {}),
+    ...(s("password") !== undefined ? { password: s("password") } : {}),
+    ...(s("password-env") ? { passwordEnv: s("password-env") } : {}),
+    ...(args.sudo ? { sudo: true } : {}),
+    ...(args["accept-hosts"] ? { acceptHosts: true } : {}),
+    ...(s("known-hosts") ? { knownHosts: s("known-hosts") } : {}),
+  };
+}

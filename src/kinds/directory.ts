@@ -1,0 +1,26 @@
+/** `directory`: exists, with owner, group and mode. */
+import type { Directory } from "../model/resource.ts";
+import { MAKE_DIR } from "./scripts.ts";
+import { metaDiffs, parseStat, statProbe, type PathStat } from "./stat.ts";
+import { onTarget, type Kind } from "./types.ts";
+
+export const directory: Kind<Directory, PathStat> = {
+  type: "directory",
+  probe: (r, ctx) => [statProbe(onTarget(ctx, r.path))],
+  parse: (_r, out, facts, ctx) => parseStat(out[0], facts, ctx),
+  diff(r, st) {
+    const after = { path: r.path, owner: r.owner, group: r.group, mode: r.mode };
+    if (!st.exists) return { action: "create", reason: "directory does not exist", before: { exists: false }, after };
+    const before = { exists: true, fileType: st.fileType, owner: st.owner, group: st.group, mode: st.mode };
+    if (st.fileType !== "directory") return { action: "update", reason: `is a ${st.fileType}, not a directory`, before, after };
+    const why = metaDiffs(st, r);
+    return why.length ? { action: "update", reason: why.join(", "), before, after } : { action: "noop", reason: "directory matches", before, after };
+  },
+  ops(change, ctx) {
+    const r = change.resource as Directory;
+    const path = onTarget(ctx, r.path);
+    if (change.action === "delete") return [{ label: `remove directory ${r.path} (if empty)`, argv: ["rmdir", "--", path] }];
+    const a = change.after as { owner: string; group: string; mode: number };
+    return [{ label: `${change.action} directory ${r.path}`, argv: ["sh", "-c", MAKE_DIR, "hostkit-mkdir", path, a.mode.toString(8), a.owner, a.group, ctx.root ?? ""] }];
+  },
+};

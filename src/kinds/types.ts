@@ -1,0 +1,74 @@
+/**
+ * The contract every resource kind implements (one file per kind, registered in ./index.ts):
+ * probe (what to read) → parse (raw output → fact) → diff (pure: fact + spec → change) →
+ * ops (argv data the applier runs) → down (the inverse change, from before/after alone).
+ */
+import type { Resource } from "../model/resource.ts";
+import type { Change, ChangeAction } from "../model/plan.ts";
+import type { ExecResult } from "../targets/runner.ts";
+
+/** Where the plan applies: a live host, or an offline filesystem tree (`--root DIR`). */
+export interface TargetCtx {
+  /** Offline tree: every path is under it, nothing is started. */
+  root?: string;
+}
+
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+/** Facts read once per host by the planner, shared by kinds. */
+export interface HostFacts {
+  users: Map<string, Account>;
+  groups: Map<string, { gid: number; members: string[] }>;
+  userById: Map<number, string>;
+  groupById: Map<number, string>;
+}
+
+export type ProbeOutput = ExecResult;
+
+/** What a kind's diff decides; the planner adds key, source, resource and basis. */
+export interface Decision {
+  action: ChangeAction;
+  reason: string;
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+}
+
+/** Payload for an op's stdin: literal bytes, or an env file whose secrets are resolved at apply time only. */
+export type Payload =
+  | { text: string }
+  | { base64: string }
+  | { envFile: { set: Record<string, string>; secret: Record<string, { $secret: { env: string } }> } }
+  | { backup: { path: string; sha256: string } };
+
+export interface Op {
+  /** What the op does, for progress lines. */
+  label: string;
+  argv: string[];
+  stdin?: Payload;
+  /** Not run on this target, with the reason (e.g. starting units on an offline root). */
+  skip?: string;
+}
+
+export interface Kind<R extends Resource = Resource, F = unknown> {
+  type: R["type"];
+  /** Commands whose output `parse` reads. All probes of a host run in ONE batched script. */
+  probe(r: R, ctx: TargetCtx): string[][];
+  parse(r: R, out: ProbeOutput[], facts: HostFacts, ctx: TargetCtx): F;
+  /** Pure. */
+  diff(r: R, fact: F): Decision;
+  /** The data a saved plan's staleness is judged on (default: the fact). Must hold no secret values. */
+  basis?(fact: F): unknown;
+  /** Argv ops that make `change` true on the target. */
+  ops(change: Change, ctx: TargetCtx): Op[];
+}
+
+/** A path as seen from the controller's runner: under the offline root when there is one. */
+export function onTarget(ctx: TargetCtx, path: string): string {
+  return ctx.root ? `${ctx.root.replace(/\/+$/, "")}${path}` : path;
+}

@@ -1,0 +1,76 @@
+/**
+ * The plan artifact: versioned, inspectable JSON that is safe to commit (secret values never appear,
+ * only `{"$secret": {"env": NAME}}` references). Its schema is the authority (`hostkit schema plan`).
+ */
+import * as v from "valibot";
+import { ResourceSchema } from "./resource.ts";
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export const ChangeActionSchema = v.picklist(["create", "update", "delete", "run", "noop"]);
+export type ChangeAction = v.InferOutput<typeof ChangeActionSchema>;
+
+export const ChangeSchema = v.object({
+  /** `type:id`, as used by `--ignore` and `--only`. */
+  key: v.string(),
+  type: v.string(),
+  id: v.string(),
+  action: ChangeActionSchema,
+  /** Why: "content differs", "not enabled", "service web changed"… */
+  reason: v.string(),
+  /** Infra file:line of the declaration. */
+  source: v.optional(v.string()),
+  service: v.optional(v.string()),
+  /** What the probe saw (a down plan is built from before/after alone). */
+  before: v.optional(v.record(v.string(), v.unknown())),
+  /** The state this change converges to. */
+  after: v.optional(v.record(v.string(), v.unknown())),
+  /** The declared resource (what apply converges to). Absent for derived steps (reload, start). */
+  resource: v.optional(ResourceSchema),
+  /** Digest of the facts this change was planned against. */
+  basis: v.optional(v.string()),
+  /** Commands: the semantic opposite recorded for down plans. */
+  down: v.optional(v.unknown()),
+  /** Why this change carries a warning (e.g. irreversible). */
+  warning: v.optional(v.string()),
+});
+export type Change = v.InferOutput<typeof ChangeSchema>;
+
+export const TargetInfoSchema = v.object({
+  name: v.string(),
+  transport: v.picklist(["local", "ssh", "root"]),
+  host: v.optional(v.string()),
+  port: v.optional(v.number()),
+  user: v.optional(v.string()),
+  sudo: v.optional(v.boolean()),
+  root: v.optional(v.string()),
+});
+export type TargetInfo = v.InferOutput<typeof TargetInfoSchema>;
+
+export const PlanSchema = v.object({
+  formatVersion: v.literal(PLAN_FORMAT_VERSION),
+  kind: v.literal("hostkit.plan"),
+  direction: v.picklist(["up", "down"]),
+  project: v.string(),
+  target: TargetInfoSchema,
+  createdAt: v.string(),
+  /** Digest over every change's basis. */
+  basis: v.string(),
+  changes: v.array(ChangeSchema),
+  /** Noops are left out of the saved file but counted here. */
+  summary: v.object({ create: v.number(), update: v.number(), delete: v.number(), run: v.number(), noop: v.number() }),
+  warnings: v.array(v.string()),
+  /** Set on down plans: the plan (or run) this one reverses. */
+  from: v.optional(v.object({ plan: v.optional(v.string()), run: v.optional(v.string()), basis: v.optional(v.string()) })),
+});
+export type Plan = v.InferOutput<typeof PlanSchema>;
+
+export function summarize(changes: readonly Pick<Change, "action">[], extraNoops = 0): Plan["summary"] {
+  const s = { create: 0, update: 0, delete: 0, run: 0, noop: extraNoops };
+  for (const c of changes) s[c.action]++;
+  return s;
+}
+
+export function hasChanges(plan: Pick<Plan, "changes">): boolean {
+  return plan.changes.some((c) => c.action !== "noop");
+}

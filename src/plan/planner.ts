@@ -1,0 +1,161 @@
+/**
+ * The planner: facts + resources → an ordered plan. Pure apart from the one probe round trip:
+ * accounts, directories, files and env files, units, daemon-reload, before-start commands,
+ * starts/restarts, after-start commands.
+ */
+import { HostKitError } from "../model/errors.ts";
+import { resourceKey, type Command, type Resource, type SystemdService, type SystemdTimer } from "../model/resource.ts";
+import { formatLoc } from "../model/source.ts";
+import { PLAN_FORMAT_VERSION, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
+import { kindOf } from "../kinds/index.ts";
+import type { TargetCtx } from "../kinds/types.ts";
+import type { UnitFact } from "../kinds/unit-file.ts";
+import type { Runner } from "../targets/runner.ts";
+import { digest } from "./digest.ts";
+import { probeAll, type Observed } from "./probe.ts";
+
+export interface PlanOptions {
+  project: string;
+  resources: readonly Resource[];
+  runner: Runner;
+  ctx: TargetCtx;
+  target: TargetInfo;
+  /** `type:id` keys to leave out. */
+  ignore?: readonly string[];
+  /** Keep noop changes in the plan (they are counted either way). */
+  keepNoops?: boolean;
+  now?: Date;
+}
+
+const TYPE_RANK: Record<string, number> = { package: 0, account: 1, directory: 2, file: 3, env_file: 3, systemd_service: 4, systemd_timer: 4 };
+
+export function selectResources(resources: readonly Resource[], ignore: readonly string[] = []): Resource[] {
+  const keys = new Set(resources.map(resourceKey));
+  for (const k of ignore) {
+    if (!keys.has(k)) throw new HostKitError({ key: "--ignore", message: `no resource ${k} in this project`, hint: "keys look like file:/etc/app.conf or systemd_service:app.service (see hostkit dump)" });
+  }
+  const drop = new Set(ignore);
+  return resources.filter((r) => !drop.has(resourceKey(r)));
+}
+
+/** Diff observed facts into resource changes (pure). */
+export function diffObserved(observed: readonly Observed[]): Change[] {
+  const changes: Change[] = [];
+  for (const { resource: r, fact, basis } of observed) {
+    const kind = kindOf(r.type);
+    if (!kind || r.type === "command") continue;
+    const d = kind.diff(r, fact);
+    changes.push({
+      key: resourceKey(r),
+      type: r.type,
+      id: r.id,
+      action: d.action,
+      reason: d.reason,
+      source: formatLoc(r.source),
+      ...(r.service ? { service: r.service } : {}),
+      ...(d.before ? { before: d.before } : {}),
+      ...(d.after ? { after: d.after } : {}),
+      resource: r,
+      basis,
+    });
+  }
+  return changes;
+}
+
+/** Reload, starts/restarts and commands, derived from the resource changes (pure). */
+export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[] } {
+  const changed = changes.filter((c) => c.action !== "noop");
+  const changedKeys = new Set(changed.map((c) => c.key));
+  const servicesChanged = new Set(changed.flatMap((c) => (c.service ? [c.service] : [])));
+  const unitWritten = changed.some((c) => (c.type === "systemd_service" || c.type === "systemd_timer") && c.action !== "noop" && (c.before as { content?: string } | undefined)?.content !== (c.after as { content?: string } | undefined)?.content);
+  const reload: Change[] =
+    unitWritten && !ctx.root ? [{ key: "systemd:daemon-reload", type: "systemd", id: "daemon-reload", action: "run", reason: "unit files changed" }] : [];
+
+  const starts: Change[] = [];
+  for (const { resource: r, fact } of observed) {
+    if (r.type !== "systemd_service" && r.type !== "systemd_timer") continue;
+    const unit = r as SystemdService | SystemdTimer;
+    // Offline trees start nothing: an enabled unit starts when the image boots.
+    if (!unit.start || ctx.root) continue;
+    const f = fact as UnitFact;
+    const key = resourceKey(r);
+    const inputs = unit.type === "systemd_service" ? unit.restartOn.filter((k) => changedKeys.has(k)) : [];
+    const unitChanged = changedKeys.has(key) && (changes.find((c) => c.key === key)?.reason ?? "").includes("unit file");
+    let step: { op: "start" | "restart"; reason: string } | undefined;
+    if (!f.exists || f.active !== "active") step = { op: "start", reason: f.exists ? `not active (${f.active})` : "new unit" };
+    else if (unitChanged) step = { op: "restart", reason: "unit file changed" };
+    else if (inputs.length) step = { op: "restart", reason: `${inputs.join(", ")} changed` };
+    if (!step) continue;
+    starts.push({
+      key: `service_state:${unit.name}`,
+      type: "service_state",
+      id: unit.name,
+      action: "run",
+      reason: step.reason,
+      source: formatLoc(r.source),
+      ...(r.service ? { service: r.service } : {}),
+      after: { op: step.op, unit: unit.name },
+    });
+  }
+
+  const before: Change[] = [];
+  const after: Change[] = [];
+  const anyChange = changed.length > 0;
+  for (const { resource: r } of observed) {
+    if (r.type !== "command") continue;
+    const cmd = r as Command;
+    const serviceChanged = cmd.service ? servicesChanged.has(cmd.service) : anyChange;
+    if (cmd.when !== "always" && !serviceChanged) continue;
+    const change: Change = {
+      key: resourceKey(r),
+      type: "command",
+      id: r.id,
+      action: "run",
+      reason: cmd.when === "always" ? "runs on every apply" : cmd.service ? `service ${cmd.service} changed` : "the plan has changes",
+      source: formatLoc(r.source),
+      ...(r.service ? { service: r.service } : {}),
+      after: { exec: cmd.exec, phase: cmd.phase },
+      down: Array.isArray(cmd.down) ? { exec: cmd.down } : cmd.down,
+      resource: r,
+    };
+    (cmd.phase === "after_start" ? after : before).push(change);
+  }
+  return { reload, before, starts, after };
+}
+
+/** Assemble the ordered plan from its parts. */
+export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoops" | "now">, changes: Change[], derived: ReturnType<typeof deriveSteps>, warnings: string[]): Plan {
+  const ordered = changes
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => (TYPE_RANK[a.c.type] ?? 9) - (TYPE_RANK[b.c.type] ?? 9) || a.i - b.i)
+    .map(({ c }) => c);
+  const all = [...ordered, ...derived.reload, ...derived.before, ...derived.starts, ...derived.after];
+  const kept = opts.keepNoops ? all : all.filter((c) => c.action !== "noop");
+  const noops = all.length - kept.length;
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    kind: "hostkit.plan",
+    direction: "up",
+    project: opts.project,
+    target: opts.target,
+    createdAt: (opts.now ?? new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
+    basis: digest(ordered.map((c) => c.basis ?? null)),
+    changes: kept,
+    summary: summarize(kept, noops),
+    warnings,
+  };
+}
+
+/** Read the host once and plan every selected resource. */
+export async function planHost(opts: PlanOptions): Promise<Plan> {
+  const selected = selectResources(opts.resources, opts.ignore);
+  const warnings: string[] = [];
+  const packages = selected.filter((r) => r.type === "package");
+  if (packages.length) {
+    warnings.push(`${packages.length} package resource(s) (${packages.map((p) => p.id).join(", ")}) are declared but not planned: OS package management is not part of this build yet`);
+  }
+  const { observed } = await probeAll(selected.filter((r) => r.type !== "package"), opts.runner, opts.ctx);
+  const changes = diffObserved(observed);
+  const derived = deriveSteps(changes, observed, opts.ctx);
+  return assemble(opts, changes, derived, warnings);
+}

@@ -1,0 +1,41 @@
+/** A small unified line diff (LCS) for plan output. Large inputs fall back to a one-line summary. */
+
+export function unifiedDiff(before: string, after: string, context = 3, maxCells = 4_000_000): string[] {
+  const a = before.split("\n");
+  const b = after.split("\n");
+  if (a.length * b.length > maxCells) return [`@@ content differs (${a.length} → ${b.length} lines; too large to show) @@`];
+  // LCS table from the end.
+  const n = a.length;
+  const m = b.length;
+  const dp = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i]![j] = a[i] === b[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
+  const ops: { t: " " | "-" | "+"; line: string }[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) {
+      ops.push({ t: " ", line: a[i]! });
+      i++;
+      j++;
+    } else if (j < m && (i >= n || dp[i]![j + 1]! >= dp[i + 1]![j]!)) ops.push({ t: "+", line: b[j++]! });
+    else ops.push({ t: "-", line: a[i++]! });
+  }
+  // Keep changed lines with `context` lines around them.
+  const keep = new Array(ops.length).fill(false);
+  ops.forEach((o, k) => {
+    if (o.t === " ") return;
+    for (let x = Math.max(0, k - context); x <= Math.min(ops.length - 1, k + context); x++) keep[x] = true;
+  });
+  const out: string[] = [];
+  let gap = false;
+  ops.forEach((o, k) => {
+    if (!keep[k]) {
+      gap = true;
+      return;
+    }
+    if (gap || out.length === 0) out.push("@@");
+    gap = false;
+    out.push(`${o.t}${o.line}`);
+  });
+  return out;
+}

@@ -1,0 +1,131 @@
+/**
+ * Choosing targets: `--local`, `--root DIR`, `--host NAME` (declared in the infra file; repeatable),
+ * or raw `--remote HOST` flags. Each target opens its runner lazily, so ssh2 is only loaded when used.
+ */
+import { HostKitError } from "../model/errors.ts";
+import type { TargetInfo } from "../model/plan.ts";
+import { isSecretRef } from "../model/secret.ts";
+import type { HostDecl } from "../dsl/decl.ts";
+import type { TargetCtx } from "../kinds/types.ts";
+import type { Runner } from "./runner.ts";
+import { localRunner } from "./local.ts";
+import type { SshOptions, TransportEvent } from "./ssh.ts";
+import { resolve } from "node:path";
+
+export interface TargetFlags {
+  local?: boolean;
+  root?: string;
+  host?: string[];
+  remote?: string;
+  user?: string;
+  port?: string | number;
+  identityFile?: string;
+  password?: string;
+  passwordEnv?: string;
+  sudo?: boolean;
+  acceptHosts?: boolean;
+  knownHosts?: string;
+}
+
+export interface TargetSpec {
+  info: TargetInfo;
+  ctx: TargetCtx;
+  open(): Promise<Runner>;
+}
+
+function resolvePassword(p: string | { $secret: { env: string } } | undefined, subject: string): string | undefined {
+  if (p === undefined) return undefined;
+  if (!isSecretRef(p)) return p;
+  const value = process.env[p.$secret.env];
+  if (value === undefined) throw new HostKitError({ subject, key: "ssh.password", message: `environment variable ${p.$secret.env} is not set` });
+  return value;
+}
+
+function sshTarget(name: string, o: SshOptions, onEvent?: (e: TransportEvent) => void): TargetSpec {
+  return {
+    info: { name, transport: "ssh", host: o.host, port: o.port ?? 22, ...(o.user ? { user: o.user } : {}), sudo: o.sudo ?? false },
+    ctx: {},
+    async open() {
+      const { openSsh } = await import("./ssh.ts");
+      return openSsh({ ...o, ...(onEvent ? { onEvent } : {}) });
+    },
+  };
+}
+
+export function hostSshOptions(h: HostDecl, flags: TargetFlags = {}): SshOptions {
+  const s = h.ssh;
+  const retry = s.retry === undefined ? undefined : typeof s.retry === "object" ? { attempts: s.retry.attempts, baseDelay: s.retry.baseDelay ?? 250, maxDelay: s.retry.maxDelay ?? 2000 } : s.retry;
+  const password = resolvePassword(s.password, `host "${h.name}"`);
+  return {
+    host: h.at,
+    ...(s.port ? { port: s.port } : {}),
+    ...(s.user ? { user: s.user } : {}),
+    ...(s.identityFile ? { identityFile: s.identityFile } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(s.sudo ? { sudo: true } : {}),
+    ...(s.acceptHosts || flags.acceptHosts ? { acceptHosts: true } : {}),
+    ...((flags.knownHosts ?? s.knownHostsFile) ? { knownHostsFile: flags.knownHosts ?? s.knownHostsFile } : {}),
+    ...(retry !== undefined ? { retry } : {}),
+  };
+}
+
+export function resolveTargets(hosts: readonly HostDecl[], flags: TargetFlags, onEvent?: (e: TransportEvent) => void): TargetSpec[] {
+  const chosen = [flags.local, flags.root, flags.host?.length, flags.remote].filter(Boolean).length;
+  if (chosen === 0) {
+    throw new HostKitError({
+      message: "choose a target",
+      hint: `--local, --root DIR, --remote HOST, or --host NAME${hosts.length ? ` (declared: ${hosts.map((h) => h.name).join(", ")})` : ""}`,
+    });
+  }
+  if (chosen > 1) throw new HostKitError({ message: "choose one kind of target: --local, --root, --host or --remote" });
+  if (flags.local) return [{ info: { name: "local", transport: "local", sudo: !!flags.sudo }, ctx: {}, open: async () => localRunner({ sudo: !!flags.sudo }) }];
+  if (flags.root) {
+    const root = resolve(flags.root);
+    if (root === "/") throw new HostKitError({ key: "--root", message: "refusing --root / (use --local for this machine)" });
+    return [{ info: { name: "root", transport: "root", root }, ctx: { root }, open: async () => localRunner() }];
+  }
+  if (flags.remote) {
+    const port = flags.port === undefined ? undefined : Number(flags.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new HostKitError({ key: "--port", message: `${flags.port} is not a port number` });
+    let password = flags.password;
+    if (flags.passwordEnv) {
+      password = process.env[flags.passwordEnv];
+      if (password === undefined) throw new HostKitError({ key: "--password-env", message: `environment variable ${flags.passwordEnv} is not set` });
+    }
+    return [
+      sshTarget(
+        flags.remote,
+        {
+          host: flags.remote,
+          ...(port ? { port } : {}),
+          ...(flags.user ? { user: flags.user } : {}),
+          ...(flags.identityFile ? { identityFile: flags.identityFile } : {}),
+          ...(password !== undefined ? { password } : {}),
+          ...(flags.sudo ? { sudo: true } : {}),
+          ...(flags.acceptHosts ? { acceptHosts: true } : {}),
+          ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}),
+        },
+        onEvent,
+      ),
+    ];
+  }
+  return flags.host!.map((name) => {
+    const h = hosts.find((x) => x.name === name);
+    if (!h) throw new HostKitError({ key: "--host", message: `no host "${name}" in this project`, hint: hosts.length ? `declared: ${hosts.map((x) => x.name).join(", ")}` : "declare one with p.host(name, { at, ssh })" });
+    return sshTarget(name, hostSshOptions(h, flags), onEvent);
+  });
+}
+
+/** Run `fn` for each target with at most `limit` at once, results in target order. */
+export async function eachTarget<T>(targets: readonly TargetSpec[], limit: number, fn: (t: TargetSpec) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(targets.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, targets.length) }, async () => {
+    while (next < targets.length) {
+      const i = next++;
+      out[i] = await fn(targets[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}

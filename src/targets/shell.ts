@@ -1,0 +1,260 @@
+/**
+ * The ONLY module that writes POSIX shell text. Everything here is pure: argv in, text/bytes out, and back.
+ *
+ * - `quote` / `commandLine`: argv → one sh command line that runs exactly that argv.
+ * - `batchScript` / `parseBatch`: many probe commands → one `sh -s` script → one ExecResult per command.
+ * - `SESSION_DRIVER`, `sessionCommand`, `encodeRequest`, `SessionDecoder`: the framed protocol the SSH
+ *   runner speaks over ONE persistent remote `sh` (see ssh-session.ts).
+ */
+import type { ExecResult } from "./runner.ts";
+
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+
+/** Words that are safe unquoted anywhere on a command line (no `=`: a first word `A=b` is an assignment). */
+const SAFE = /^[A-Za-z0-9_@%+:,./-]+$/;
+/** Reserved words (POSIX + bash): unquoted as a first word they would be syntax, not a command. */
+const RESERVED = new Set(
+  "! { } [[ ]] case do done elif else esac fi for if in then until while function select time coproc".split(" "),
+);
+
+/** Quote one argument so a POSIX shell reads it back byte for byte. Throws on NUL (cannot be in argv). */
+export function quote(arg: string): string {
+  if (arg.includes("\0")) throw new TypeError("an argument cannot contain a NUL byte");
+  if (SAFE.test(arg) && !RESERVED.has(arg)) return arg;
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** One sh command line that runs exactly `argv` (no expansion, no word splitting, no globbing). */
+export function commandLine(argv: readonly string[]): string {
+  if (argv.length === 0) throw new TypeError("a command needs at least one word (argv is empty)");
+  return argv.map(quote).join(" ");
+}
+
+/** Command text that runs argv as a program (`exec` in a subshell: builtins and functions cannot shadow it). */
+function programLine(argv: readonly string[]): string {
+  return `(exec ${commandLine(argv)})`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Probe batches: N commands, ONE round trip. Output is line-framed, each stream base64 (survives any bytes).
+//
+//   #HK-BATCH <n>
+//   #HK-CMD <i> <code>
+//   <base64 of stdout, wrapped lines>
+//   #HK-ERR
+//   <base64 of stderr>
+//   #HK-END <i>
+//   ... (n times)
+//   #HK-DONE
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One `sh -s` script running every command (stdin from /dev/null, so none can eat the script). */
+export function batchScript(cmds: readonly (readonly string[])[]): string {
+  const lines = [
+    "d=$(mktemp -d) || exit 97",
+    `trap 'rm -rf "$d"' 0`,
+    `printf '#HK-BATCH %d\\n' ${cmds.length}`,
+  ];
+  cmds.forEach((argv, i) => {
+    lines.push(
+      `${programLine(argv)} </dev/null >"$d/o" 2>"$d/e"; c=$?`,
+      `printf '#HK-CMD %d %d\\n' ${i} "$c"; [ ! -s "$d/o" ] || base64 "$d/o"`,
+      `printf '#HK-ERR\\n'; [ ! -s "$d/e" ] || base64 "$d/e"; printf '#HK-END %d\\n' ${i}`,
+    );
+  });
+  lines.push(`printf '#HK-DONE\\n'`, "");
+  return lines.join("\n");
+}
+
+/** Parse the stdout of `sh -s` fed a `batchScript`. Throws when the output is truncated or malformed. */
+export function parseBatch(stdout: Uint8Array): ExecResult[] {
+  const lines = latin1.decode(stdout).split("\n");
+  let at = lines.findIndex((l) => l.startsWith("#HK-BATCH "));
+  if (at < 0) throw new Error("batch output has no #HK-BATCH header (did the script run?)");
+  const count = Number(lines[at]!.slice("#HK-BATCH ".length));
+  const results: ExecResult[] = [];
+  const fail = (why: string): never => {
+    throw new Error(`batch output malformed at line ${at + 1}: ${why} (got ${results.length} of ${count} results)`);
+  };
+  at++;
+  const body = (until: string): Uint8Array => {
+    const chunks: string[] = [];
+    while (at < lines.length && !lines[at]!.startsWith(until)) chunks.push(lines[at++]!);
+    if (at >= lines.length) fail(`expected ${until}`);
+    return new Uint8Array(Buffer.from(chunks.join(""), "base64"));
+  };
+  for (let i = 0; i < count; i++) {
+    const head = /^#HK-CMD (\d+) (\d+)$/.exec(lines[at] ?? "");
+    if (!head || Number(head[1]) !== i) fail(`expected #HK-CMD ${i}`);
+    at++;
+    const out = body("#HK-ERR");
+    at++;
+    const err = body(`#HK-END ${i}`);
+    at++;
+    results.push({ code: Number(head![2]), stdout: out, stderr: err });
+  }
+  if (lines[at] !== "#HK-DONE") fail("expected #HK-DONE");
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Session protocol: one remote `sh` loop runs commands sent as frames; results come back length-prefixed.
+//
+//   driver → client   HKREADY 1\n                                 once, when the loop is ready
+//   client → driver   HKC <stdinLen> <command line>\n <stdin bytes>
+//   driver → client   HKR <code> <stdoutLen> <stderrLen>\n <stdout bytes> <stderr bytes>
+//
+// The command line is ONE line (newlines inside arguments are spelled "$hk_nl"), read with the `read`
+// builtin (byte-wise on pipes: no fork) and run with `eval` in a subshell, in the login directory. A line cut
+// short by a lost connection has no newline, so `read` fails and nothing runs. Stdin is read with
+// `head -c N` (never reads past N) and its length checked. stdin/stdout/stderr live in a private temp dir,
+// so commands never touch the channel. The driver has no single quote and no backslash: it survives any
+// login shell's quoting. Per command: one fork for the command, `wc` and `cat` (+ head/wc with stdin).
+// ---------------------------------------------------------------------------------------------------------------
+
+export const SESSION_VERSION = 1;
+export const SESSION_READY = `HKREADY ${SESSION_VERSION}`;
+const NL_VAR = "hk_nl";
+
+export const SESSION_DRIVER = [
+  "d=$(mktemp -d) || exit 97",
+  "h=$PWD",
+  `${NL_VAR}="\n"`,
+  `cleanup() { rm -rf "$d"; }`,
+  "trap cleanup 0",
+  `trap "exit 129" HUP`,
+  `trap "exit 143" TERM`,
+  `cd "$d" || exit 97`,
+  `echo ${SESSION_READY}`,
+  "while read -r t m c; do",
+  `  [ "$t" = HKC ] || exit 98`,
+  `  if [ "$m" -gt 0 ]; then`,
+  // A stdin cut short (connection lost) must never be fed to the command.
+  `    head -c "$m" >i && [ $(($(wc -c <i))) -eq "$m" ] || exit 99`,
+  "  else",
+  "    : >i",
+  "  fi",
+  `  (cd "$h" && eval "$c") <i >o 2>e`,
+  "  r=$?",
+  "  set -- $(wc -c o e)",
+  `  echo "HKR $r $1 $3"`,
+  `  [ "$1$3" = 00 ] || cat o e`,
+  "done",
+].join("\n");
+
+/** The remote command line that starts the driver (through `sudo -n` when asked). */
+export function sessionCommand(opts: { sudo?: boolean } = {}): string {
+  const argv = opts.sudo ? ["sudo", "-n", "sh", "-c", SESSION_DRIVER] : ["sh", "-c", SESSION_DRIVER];
+  return `exec ${commandLine(argv)}`;
+}
+
+/** Like `commandLine`, on one line: a newline inside an argument becomes the driver's "$hk_nl". */
+export function sessionLine(argv: readonly string[]): string {
+  if (argv.length === 0) throw new TypeError("a command needs at least one word (argv is empty)");
+  return argv
+    .map((a) => (a.includes("\n") ? a.split("\n").map((part) => `'${part.replaceAll("'", `'\\''`)}'`).join(`"$${NL_VAR}"`) : quote(a)))
+    .join(" ");
+}
+
+/** Encode one request frame. `timeoutMs` is enforced remotely by coreutils `timeout` (exit 124). */
+export function encodeRequest(argv: readonly string[], stdin?: Uint8Array | string, timeoutMs?: number): Uint8Array {
+  if (argv.some((a) => a.includes("\0"))) throw new TypeError("an argument cannot contain a NUL byte");
+  const wrapped =
+    timeoutMs !== undefined ? ["timeout", "-k", "5", `${Math.max(timeoutMs, 1) / 1000}`, ...argv] : argv;
+  const input = typeof stdin === "string" ? encoder.encode(stdin) : (stdin ?? new Uint8Array(0));
+  const head = encoder.encode(`HKC ${input.length} exec ${sessionLine(wrapped)}\n`);
+  const frame = new Uint8Array(head.length + input.length);
+  frame.set(head, 0);
+  frame.set(input, head.length);
+  return frame;
+}
+
+/** The stream did not follow the protocol (driver died, or something else wrote to its stdout). */
+export class ProtocolError extends Error {
+  override readonly name = "ProtocolError";
+}
+
+/**
+ * Incremental decoder of the driver's stdout. `push` chunks as they arrive; `ready` turns true after the
+ * banner (anything before it — e.g. a noisy shell rc file — is skipped); `take()` returns finished results
+ * in order. Buffers are joined only when a whole frame is present, so a 5 MB result costs one copy.
+ */
+export class SessionDecoder {
+  ready = false;
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  private need: { code: number; out: number; err: number } | undefined;
+  private results: ExecResult[] = [];
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    this.drain();
+  }
+
+  take(): ExecResult | undefined {
+    return this.results.shift();
+  }
+
+  /** Bytes received but not yet part of a finished frame (for diagnostics). */
+  get pending(): number {
+    return this.size;
+  }
+
+  private flat(): Uint8Array {
+    if (this.chunks.length !== 1) {
+      const all = new Uint8Array(this.size);
+      let o = 0;
+      for (const c of this.chunks) {
+        all.set(c, o);
+        o += c.length;
+      }
+      this.chunks = [all];
+    }
+    return this.chunks[0] ?? new Uint8Array(0);
+  }
+
+  private consume(n: number): Uint8Array {
+    const all = this.flat();
+    const head = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.chunks = rest.length ? [rest] : [];
+    this.size = rest.length;
+    return head;
+  }
+
+  private line(limit: number): string | undefined {
+    const all = this.flat();
+    const nl = all.indexOf(10);
+    if (nl < 0) {
+      if (all.length > limit) throw new ProtocolError(`no frame header within ${limit} bytes`);
+      return undefined;
+    }
+    return latin1.decode(this.consume(nl + 1).subarray(0, nl));
+  }
+
+  private drain(): void {
+    for (;;) {
+      if (!this.ready) {
+        const l = this.line(1 << 20);
+        if (l === undefined) return;
+        if (l.replace(/\r$/, "") === SESSION_READY) this.ready = true;
+        continue;
+      }
+      if (!this.need) {
+        const l = this.line(4096);
+        if (l === undefined) return;
+        const m = /^HKR (\d+) (\d+) (\d+)$/.exec(l);
+        if (!m) throw new ProtocolError(`unexpected frame header ${JSON.stringify(l.slice(0, 80))}`);
+        this.need = { code: Number(m[1]), out: Number(m[2]), err: Number(m[3]) };
+      }
+      const { code, out, err } = this.need;
+      if (this.size < out + err) return;
+      const body = this.consume(out + err).slice();
+      this.need = undefined;
+      this.results.push({ code, stdout: body.subarray(0, out), stderr: body.subarray(out) });
+    }
+  }
+}
