@@ -34,7 +34,9 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const { result } = await runCommand(main, { rawArgs: argv });
+    // Run the verb directly: citty drops a sub-command's return value, which carries our exit code.
+    const sub = await subCommands[verb]!();
+    const { result } = await runCommand(sub, { rawArgs: argv.slice(argv.indexOf(verb) + 1) });
     return typeof result === "number" ? result : 0;
   } catch (e) {
     return (await import("./cli/errors.ts")).reportError(e);
