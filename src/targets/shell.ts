@@ -37,64 +37,60 @@ function programLine(argv: readonly string[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Probe batches: N commands, ONE round trip. Output is line-framed, each stream base64 (survives any bytes).
+// Probe batches: N commands, ONE round trip, and per command only its own fork: outputs go to files, then one
+// `wc -c` gives every size and one `cat | base64` carries every byte (NULs, newlines, binary all survive).
 //
 //   #HK-BATCH <n>
-//   #HK-CMD <i> <code>
-//   <base64 of stdout, wrapped lines>
-//   #HK-ERR
-//   <base64 of stderr>
-//   #HK-END <i>
-//   ... (n times)
+//   #HK-CODES <code0> <code1> ...
+//   #HK-SIZES
+//   <wc -c output: "<bytes> <file>" for stdout0 stderr0 stdout1 stderr1 ... (+ a total line)>
+//   #HK-DATA
+//   <base64 of stdout0 stderr0 stdout1 stderr1 ... concatenated, wrapped lines>
 //   #HK-DONE
 // ---------------------------------------------------------------------------------------------------------------
 
 /** One `sh -s` script running every command (stdin from /dev/null, so none can eat the script). */
 export function batchScript(cmds: readonly (readonly string[])[]): string {
-  const lines = [
-    "d=$(mktemp -d) || exit 97",
-    `trap 'rm -rf "$d"' 0`,
-    `printf '#HK-BATCH %d\\n' ${cmds.length}`,
-  ];
-  cmds.forEach((argv, i) => {
-    lines.push(
-      `${programLine(argv)} </dev/null >"$d/o" 2>"$d/e"; c=$?`,
-      `printf '#HK-CMD %d %d\\n' ${i} "$c"; [ ! -s "$d/o" ] || base64 "$d/o"`,
-      `printf '#HK-ERR\\n'; [ ! -s "$d/e" ] || base64 "$d/e"; printf '#HK-END %d\\n' ${i}`,
-    );
-  });
-  lines.push(`printf '#HK-DONE\\n'`, "");
+  const files = cmds.flatMap((_, i) => [`"$d/o${i}"`, `"$d/e${i}"`]).join(" ");
+  const lines = ["d=$(mktemp -d) || exit 97", `trap 'rm -rf "$d"' 0`, "c="];
+  cmds.forEach((argv, i) => lines.push(`${programLine(argv)} </dev/null >"$d/o${i}" 2>"$d/e${i}"; c="$c $?"`));
+  lines.push(
+    `printf '#HK-BATCH %d\\n#HK-CODES%s\\n#HK-SIZES\\n' ${cmds.length} "$c"`,
+    ...(cmds.length ? [`wc -c ${files}`] : []),
+    `printf '#HK-DATA\\n'`,
+    ...(cmds.length ? [`cat ${files} | base64`] : []),
+    `printf '#HK-DONE\\n'`,
+    "",
+  );
   return lines.join("\n");
 }
 
 /** Parse the stdout of `sh -s` fed a `batchScript`. Throws when the output is truncated or malformed. */
 export function parseBatch(stdout: Uint8Array): ExecResult[] {
   const lines = latin1.decode(stdout).split("\n");
-  let at = lines.findIndex((l) => l.startsWith("#HK-BATCH "));
+  const at = lines.findIndex((l) => l.startsWith("#HK-BATCH "));
   if (at < 0) throw new Error("batch output has no #HK-BATCH header (did the script run?)");
   const count = Number(lines[at]!.slice("#HK-BATCH ".length));
-  const results: ExecResult[] = [];
   const fail = (why: string): never => {
-    throw new Error(`batch output malformed at line ${at + 1}: ${why} (got ${results.length} of ${count} results)`);
+    throw new Error(`batch output for ${count} commands is malformed or truncated: ${why}`);
   };
-  at++;
-  const body = (until: string): Uint8Array => {
-    const chunks: string[] = [];
-    while (at < lines.length && !lines[at]!.startsWith(until)) chunks.push(lines[at++]!);
-    if (at >= lines.length) fail(`expected ${until}`);
-    return new Uint8Array(Buffer.from(chunks.join(""), "base64"));
-  };
+  const codes = (lines[at + 1] ?? "").split(" ");
+  if (codes.shift() !== "#HK-CODES" || codes.length !== count) fail("expected #HK-CODES with one code per command");
+  if (lines[at + 2] !== "#HK-SIZES") fail("expected #HK-SIZES");
+  const sizes = lines.slice(at + 3, at + 3 + 2 * count).map((l) => Number(/^\s*(\d+)\s/.exec(l)?.[1] ?? NaN));
+  if (sizes.length !== 2 * count || sizes.some(Number.isNaN)) fail("expected one size per output file");
+  const dataAt = lines.indexOf("#HK-DATA", at + 3);
+  const doneAt = lines.indexOf("#HK-DONE", dataAt + 1);
+  if (dataAt < 0 || doneAt < 0) fail("expected #HK-DATA ... #HK-DONE");
+  const data = Buffer.from(lines.slice(dataAt + 1, doneAt).join(""), "base64");
+  if (data.length !== sizes.reduce((a, b) => a + b, 0)) fail(`data is ${data.length} bytes, sizes say otherwise`);
+  const results: ExecResult[] = [];
+  let off = 0;
+  const take = (n: number) => new Uint8Array(data.subarray(off, (off += n)));
   for (let i = 0; i < count; i++) {
-    const head = /^#HK-CMD (\d+) (\d+)$/.exec(lines[at] ?? "");
-    if (!head || Number(head[1]) !== i) fail(`expected #HK-CMD ${i}`);
-    at++;
-    const out = body("#HK-ERR");
-    at++;
-    const err = body(`#HK-END ${i}`);
-    at++;
-    results.push({ code: Number(head![2]), stdout: out, stderr: err });
+    const stdout = take(sizes[2 * i]!);
+    results.push({ code: Number(codes[i]), stdout, stderr: take(sizes[2 * i + 1]!) });
   }
-  if (lines[at] !== "#HK-DONE") fail("expected #HK-DONE");
   return results;
 }
 
@@ -110,7 +106,8 @@ export function parseBatch(stdout: Uint8Array): ExecResult[] {
 // short by a lost connection has no newline, so `read` fails and nothing runs. Stdin is read with
 // `head -c N` (never reads past N) and its length checked. stdin/stdout/stderr live in a private temp dir,
 // so commands never touch the channel. The driver has no single quote and no backslash: it survives any
-// login shell's quoting. Per command: one fork for the command, `wc` and `cat` (+ head/wc with stdin).
+// login shell's quoting. Per command: one fork for the command, `wc` + `cat` only when it printed something,
+// `head` + `wc` only when it gets stdin.
 // ---------------------------------------------------------------------------------------------------------------
 
 export const SESSION_VERSION = 1;
@@ -137,9 +134,13 @@ export const SESSION_DRIVER = [
   "  fi",
   `  (cd "$h" && eval "$c") <i >o 2>e`,
   "  r=$?",
-  "  set -- $(wc -c o e)",
-  `  echo "HKR $r $1 $3"`,
-  `  [ "$1$3" = 00 ] || cat o e`,
+  "  if [ -s o ] || [ -s e ]; then",
+  "    set -- $(wc -c o e)",
+  `    echo "HKR $r $1 $3"`,
+  "    cat o e",
+  "  else",
+  `    echo "HKR $r 0 0"`,
+  "  fi",
   "done",
 ].join("\n");
 

@@ -164,8 +164,15 @@ export async function openSsh(o: SshOptions): Promise<SshRunner> {
       let refusal: SshConnectError | undefined;
       const tried: string[] = [];
       let next = 0;
-      client.once("ready", () => resolve(client));
-      client.once("error", (err: Error & { level?: string; code?: string }) => {
+      let settled = false;
+      client.once("ready", () => {
+        settled = true;
+        resolve(client);
+      });
+      // `on`, not `once`: ssh2 may emit more than one error, and an unheard 'error' would crash the process.
+      client.on("error", (err: Error & { level?: string; code?: string }) => {
+        if (settled) return; // after ready, the session's own handler reports it
+        settled = true;
         client.end();
         if (refusal) return reject(refusal);
         if (err.level === "client-authentication") {
@@ -174,6 +181,11 @@ export async function openSsh(o: SshOptions): Promise<SshRunner> {
         }
         const network = err.level === "client-socket" || err.level === "client-timeout" || RETRYABLE.has(err.code ?? "");
         reject(new SshConnectError(`cannot connect to ${target}: ${err.message}`, network ? "unreachable" : "session"));
+      });
+      client.on("close", () => {
+        if (settled) return;
+        settled = true;
+        reject(refusal ?? new SshConnectError(`cannot connect to ${target}: connection closed during the handshake`, "unreachable"));
       });
       client.connect({
         host,
