@@ -196,17 +196,16 @@ dest="$bindir/hostkit"
 tmp_dest="$bindir/.hostkit.install.$$"
 cp "$src" "$tmp_dest" || die "cannot write to $bindir"
 chmod 0755 "$tmp_dest"
-mv -f "$tmp_dest" "$dest" || die "cannot move the binary into place at $dest"
-tmp_dest=""
-say "Installed hostkit to $dest"
-
-# ---------------------------------------------------------------- verify
-
-if ! version_out=$("$dest" --version 2>&1); then
-	err "the installed binary does not run: '$dest --version' failed"
+# Prove the new binary runs BEFORE it replaces anything: a binary that cannot start on this machine
+# (wrong libc, truncated) must not overwrite a working install.
+if ! version_out=$("$tmp_dest" --version 2>&1); then
+	err "the downloaded binary does not run here: 'hostkit --version' failed; nothing was installed"
 	if [ -n "$version_out" ]; then printf '%s\n' "$version_out" >&2; fi
 	exit 1
 fi
+mv -f "$tmp_dest" "$dest" || die "cannot move the binary into place at $dest"
+tmp_dest=""
+say "Installed hostkit to $dest"
 say "$dest --version: $version_out"
 
 case ":${PATH:-}:" in
