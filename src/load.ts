@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import * as dsl from "./dsl/index.ts";
 import type { ProjectDecl } from "./dsl/decl.ts";
-import { displayPath } from "./dsl/location.ts";
+import { displayPath, userFrame } from "./dsl/location.ts";
 import { compile, type CompiledProject } from "./compile/index.ts";
 import { HostKitError } from "./model/errors.ts";
 
@@ -40,14 +40,30 @@ async function importUserFile(file: string, what: string): Promise<Record<string
   }
 }
 
-/** An exception thrown by the user's code (syntax error, TypeError…) as one diagnostic with its location. */
+/**
+ * An exception from the user's code as one diagnostic at its location: a syntax error (Bun's
+ * build messages carry the position) or anything thrown while evaluating (TypeError…), located
+ * at the first stack frame in user code.
+ */
 function userCodeError(e: unknown, file: string): HostKitError {
-  const err = e as Error & { line?: number; column?: number };
-  const stack = String(err?.stack ?? "");
-  const abs = resolve(file);
-  const m = new RegExp(`${abs.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+)`).exec(stack);
-  const line = err?.line ?? (m ? Number(m[1]) : 0);
-  return new HostKitError({ source: { file, line }, message: `${err?.name ?? "Error"}: ${err?.message ?? String(e)}` });
+  const err = e as Error & { errors?: unknown[]; position?: BuildPosition };
+  const built = [err, ...(Array.isArray(err?.errors) ? err.errors : [])].find((x): x is { message: string; position: BuildPosition } => !!(x as { position?: unknown })?.position);
+  if (built) {
+    const { position } = built;
+    return new HostKitError({
+      source: { file: displayPath(resolve(position.file)), line: position.line },
+      message: `syntax error: ${built.message}`,
+      hint: `${position.lineText.trim()}`,
+    });
+  }
+  const source = userFrame(String(err?.stack ?? "")) ?? { file, line: 0 };
+  return new HostKitError({ source, message: `${err?.name ?? "Error"}: ${err?.message ?? String(e)}` });
+}
+
+interface BuildPosition {
+  file: string;
+  line: number;
+  lineText: string;
 }
 
 export async function loadDecl(file: string, opts: LoadOptions = {}): Promise<ProjectDecl> {

@@ -9,6 +9,7 @@ import { COMMIT, VERSION } from "./version.ts";
 const subCommands = {
   dump: () => import("./cli/dump.ts").then((m) => m.default),
   render: () => import("./cli/render.ts").then((m) => m.default),
+  init: () => import("./cli/init.ts").then((m) => m.default),
   plan: () => import("./cli/plan.ts").then((m) => m.default),
   apply: () => import("./cli/apply.ts").then((m) => m.default),
 } as Record<string, () => Promise<CommandDef>>;

@@ -4,7 +4,7 @@
  */
 import type { ItemDecl, ProjectDecl, ServiceDecl, HostDecl } from "../dsl/decl.ts";
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
-import { normalizeMode } from "../model/mode.ts";
+import { formatMode, normalizeMode } from "../model/mode.ts";
 import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
 import { formatLoc, type SourceLoc } from "../model/source.ts";
@@ -53,7 +53,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
   const svc = scope.service;
   const base = (source: SourceLoc) => ({ source, ...(svc ? { service: svc.name } : {}) });
   for (const item of items) {
-    const subject = `${scope.label} › ${item.kind}`;
+    const subject = `${scope.label} › ${item.kind}${identity(item)}`;
     switch (item.kind) {
       case "account": {
         const o = item.opts;
@@ -76,9 +76,9 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
         const o = item.opts;
         const owner = o.owner ?? scope.owner;
         const secret = item.kind === "storage" && item.opts.secret;
-        const m = mode(o.mode, secret ? 0o750 : 0o755, `${subject} ${JSON.stringify(item.path)}`, item.source);
+        const m = mode(o.mode, secret ? 0o750 : 0o755, subject, item.source);
         if (secret && m & 0o007) {
-          throw new HostKitError({ subject: `${subject} "${item.name}"`, key: "mode", source: item.source, message: `secret storage must not be accessible to others (mode ${m.toString(8)})` });
+          throw new HostKitError({ subject, key: "mode", source: item.source, message: `secret storage must not be accessible to others (mode ${formatMode(m)})` });
         }
         out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? owner, mode: m, rollback: o.rollback ?? "keep" });
         break;
@@ -211,6 +211,21 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
         break;
       }
     }
+  }
+}
+
+/** How a declaration is named in diagnostics, after its kind: ` "/etc/x.conf"`, ` "migrate"`. */
+function identity(item: ItemDecl): string {
+  switch (item.kind) {
+    case "directory":
+    case "file":
+      return ` ${JSON.stringify(item.path)}`;
+    case "env":
+      return ` ${JSON.stringify(item.name ?? item.path)}`;
+    case "daemon":
+      return "";
+    default:
+      return ` ${JSON.stringify(item.name)}`;
   }
 }
 

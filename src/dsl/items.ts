@@ -38,7 +38,8 @@ export function declareItem(list: ItemDecl[], item: ItemDecl) {
 }
 
 export function itemMethods(label: string, add: (i: ItemDecl) => void, project: ProjectDecl, svc?: ServiceDecl): ItemMethods {
-  const unitPrefix = svc ? `${project.prefixes.unit}${svc.name}-` : project.prefixes.unit;
+  // Read when the timer is declared: p.prefixes() may come after the project scope was built.
+  const unitPrefix = () => (svc ? `${project.prefixes.unit}${svc.name}-` : project.prefixes.unit);
   return {
     directory(path, opts) {
       const source = callerLocation();
@@ -87,7 +88,7 @@ export function itemMethods(label: string, add: (i: ItemDecl) => void, project: 
       if (!parsed.onCalendar && !parsed.onBootSec && !parsed.onUnitActiveSec) {
         throw new HostKitError({ subject, source, message: "needs a schedule: onCalendar, onBootSec or onUnitActiveSec" });
       }
-      const unit = `${unitPrefix}${name}.timer`;
+      const unit = `${unitPrefix()}${name}.timer`;
       checkUnitName(unit, ".timer", subject, source);
       add({ kind: "timer", source, name, unit, opts: parsed });
     },

@@ -7,15 +7,19 @@ const FRAME = /\(?((?:\/|[A-Za-z]:\\)[^():]*?):(\d+):\d+\)?$/;
 
 /** The first stack frame outside HostKit itself. */
 export function callerLocation(): SourceLoc {
-  const stack = new Error().stack ?? "";
-  for (const line of stack.split("\n").slice(1)) {
+  return userFrame((new Error().stack ?? "").split("\n").slice(1).join("\n")) ?? { file: "<unknown>", line: 0 };
+}
+
+/** The first frame of a stack trace that is user code (not HostKit, not a dependency), if any. */
+export function userFrame(stack: string): SourceLoc | undefined {
+  for (const line of stack.split("\n")) {
     const m = FRAME.exec(line.trim());
     if (!m) continue;
     const file = m[1]!;
     if (file.includes("$bunfs") || file.startsWith(srcDir + "/") || file.includes("/node_modules/")) continue;
     return { file: displayPath(file), line: Number(m[2]) };
   }
-  return { file: "<unknown>", line: 0 };
+  return undefined;
 }
 
 /** Paths under the working directory are shown relative, as users typed them. */

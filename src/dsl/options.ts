@@ -363,8 +363,8 @@ export interface DaemonOptions {
   listen?: Record<string, Listener>;
   /** Sandboxing. @example isolate: { profile: "strict_app", writable: ["data"], network: "loopback" } */
   isolate?: IsolateOptions;
-  /** Resource limits: a profile or directives. @example resources: { profile: "small", memoryMax: "512M" } */
-  resources?: ResourceProfile | ResourceOptions;
+  /** Resource limits: a profile, directives, or a profile with overrides. @example resources: { profile: "small", memoryMax: "512M" } */
+  resources?: ResourceProfile | (ResourceOptions & { profile?: ResourceProfile });
   /** IP allow/deny lists. @example networkPolicy: { deny: "all", allow: ["loopback", [10, 44, 0, 0, 24]] } */
   networkPolicy?: NetworkPolicy;
   /** Journald identifiers and outputs. @example logs: { identifier: "exograph", stdout: "journal", stderr: "journal" } */

@@ -63,7 +63,9 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
     prefixes(prefixes) {
       const at = callerLocation();
       const p = parseOptions(O.PrefixesSchema, prefixes, `${label} › prefixes`, at);
-      if (decl.services.length) throw new HostKitError({ subject: `${label} › prefixes`, source: at, message: "must come before the first service" });
+      if (decl.services.length || decl.items.some((i) => i.kind === "timer")) {
+        throw new HostKitError({ subject: `${label} › prefixes`, source: at, message: "must come before the first service or timer (their names use the prefixes)" });
+      }
       for (const [k, val] of Object.entries(p)) {
         if (val !== undefined && !/^[a-z0-9_-]*$/.test(val)) throw new HostKitError({ subject: `${label} › prefixes`, key: k, source: at, message: "may contain only a-z, 0-9, '_' and '-'" });
       }

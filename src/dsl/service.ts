@@ -56,16 +56,17 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
   project.services.push(svc);
   const label = `service "${name}"`;
   const add = (item: ItemDecl) => svc.items.push(item);
-  const rootPath = (root: string, at: SourceLoc) => {
+  const rootPath = (root: string, at: SourceLoc, where?: { subject: string; key: string; why: string }) => {
     const base = project.roots[root];
     if (base === undefined) {
       const known = Object.keys(project.roots);
+      const roots = known.length ? `declared roots: ${known.join(", ")}` : "declare roots with p.roots({ … }) before the services that use them";
       throw new HostKitError({
-        subject: label,
-        key: `root "${root}"`,
+        subject: where?.subject ?? label,
+        key: where?.key ?? `rootPath(${JSON.stringify(root)})`,
         source: at,
-        message: "unknown root",
-        hint: known.length ? `declared roots: ${known.join(", ")}` : "declare roots with p.roots({ … }) before the services that use them",
+        message: `unknown root "${root}"`,
+        hint: where ? `${where.why}; ${roots}` : roots,
       });
     }
     return `${base}/${name}`;
@@ -105,7 +106,11 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
       const subject = `${label} › storage "${storageName}"`;
       const parsed = parseOptions(O.StorageSchema, opts, subject, source);
       if (svc.items.some((i) => i.kind === "storage" && i.name === storageName)) throw new HostKitError({ subject, source, message: "declared twice" });
-      const base = rootPath(parsed.under ?? storageName, source);
+      const base = rootPath(parsed.under ?? storageName, source, {
+        subject,
+        key: "under",
+        why: parsed.under ? "storage lives under the root named by `under`" : `without \`under\`, storage lives under the root of its own name ("${storageName}")`,
+      });
       const path = parsed.path ? `${base}/${parsed.path}` : base;
       add({ kind: "storage", source, name: storageName, path, opts: parsed });
       return path;

@@ -5,13 +5,21 @@
 import type { DirectoryOptions } from "./options.ts";
 import type { Mode } from "../model/mode.ts";
 
+/** A named storage volume: plain metadata reused for its directory, sandbox paths and backups. */
 export interface Volume {
+  /** The volume's name. @example name: "repositories" */
   name: string;
+  /** Absolute path on the host. @example path: "/srv/toys/forgejo/repositories" */
   path: string;
+  /** Owner of the directory. @example owner: "toys-forgejo" */
   owner?: string;
+  /** Group of the directory. @example group: "toys-forgejo" */
   group?: string;
+  /** Mode of the directory, in any form. @example mode: 0o750 */
   mode?: Mode;
+  /** Include in backups. @example backup: true */
   backup?: boolean;
+  /** Writable by the service under a read-only system (default true). @example writable: false */
   writable?: boolean;
 }
 

@@ -5,6 +5,7 @@ import * as v from "valibot";
  * logs only ever carry this reference; the value is read at the last boundary that needs it.
  */
 export interface SecretRef {
+  /** Where the value comes from: an environment variable of the controller. @example $secret: { env: "DATABASE_URL" } */
   $secret: { env: string };
 }
 

@@ -40,7 +40,12 @@ export const Resources = {
     const { profile, ...rest } = opts;
     return { ...(profile ? RESOURCE_PROFILE_VALUES[profile] : {}), ...rest };
   },
-  /** The systemd [Service] directives for these limits. */
+  /**
+   * The systemd [Service] directives for these limits, in a stable order.
+   * @example
+   * Resources.toSystemdServiceOptions(Resources.new({ profile: "small" }))
+   * // [["MemoryMax", "256M"], ["CPUQuota", "50%"], ["TasksMax", "128"]]
+   */
   toSystemdServiceOptions(resources: ResourceOptions): SystemdOptions {
     return toOptions(RESOURCE_TABLE, resources as Record<string, DirectiveValue>);
   },
