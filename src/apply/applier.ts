@@ -62,8 +62,18 @@ export function payloadBytes(p: Payload, resolver: SecretResolver): Uint8Array {
   throw new HostKitError({ message: `payload ${Object.keys(p)[0]} must be resolved before apply` });
 }
 
+/** A sized payload starts with its length on one line, so a write cut short is refused by the target. */
+function framed(bytes: Uint8Array, sized: boolean | undefined): Uint8Array {
+  if (!sized) return bytes;
+  const head = new TextEncoder().encode(`${bytes.length}\n`);
+  const out = new Uint8Array(head.length + bytes.length);
+  out.set(head, 0);
+  out.set(bytes, head.length);
+  return out;
+}
+
 async function runOp(op: Op, runner: Runner, resolver: SecretResolver): Promise<string | undefined> {
-  const stdin = op.stdin ? payloadBytes(op.stdin, resolver) : undefined;
+  const stdin = op.stdin ? framed(payloadBytes(op.stdin, resolver), op.sizedStdin) : undefined;
   const res = await runner.exec(op.argv, stdin ? { stdin } : {});
   if (res.code === 0) return undefined;
   const err = text(res.stderr).trim() || text(res.stdout).trim();

@@ -4,7 +4,7 @@
  */
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
 import type { Change } from "../model/plan.ts";
-import type { SecretRef } from "../model/secret.ts";
+import { isSecretRef, type SecretRef } from "../model/secret.ts";
 
 export class SecretResolver {
   private readonly values = new Set<string>();
@@ -28,6 +28,22 @@ export class SecretResolver {
       }
     }
     if (problems.length) throw new HostKitError(problems);
+    for (const c of changes) this.remember(c);
+  }
+
+  /**
+   * Remember the value of every secret reference found anywhere in `data` (an env file's secrets, the
+   * secrets of the env files a command loads), so that output is scrubbed of it even when nothing
+   * resolves it during this apply (e.g. an unchanged env file whose command prints a value).
+   */
+  remember(data: unknown): void {
+    if (!data || typeof data !== "object") return;
+    if (isSecretRef(data)) {
+      const value = this.env[data.$secret.env];
+      if (value !== undefined && value.length >= 4) this.values.add(value);
+      return;
+    }
+    for (const v of Array.isArray(data) ? data : Object.values(data)) this.remember(v);
   }
 
   /** Replace every resolved secret value in `s`. */

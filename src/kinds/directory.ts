@@ -1,12 +1,16 @@
 /** `directory`: exists, with owner, group and mode. */
 import type { Directory } from "../model/resource.ts";
 import { MAKE_DIR } from "./scripts.ts";
-import { metaDiffs, parseStat, statProbe, type PathStat } from "./stat.ts";
+import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
 import { onTarget, type Kind } from "./types.ts";
 
 export const directory: Kind<Directory, PathStat> = {
   type: "directory",
   probe: (r, ctx) => [statProbe(onTarget(ctx, r.path))],
+  probeBatch(rs, ctx) {
+    const paths = rs.map((r) => onTarget(ctx, r.path));
+    return { cmds: [statManyProbe(paths)], split: (out) => splitStatMany(paths, out[0]).map((o) => [o]) };
+  },
   parse: (_r, out, facts, ctx) => parseStat(out[0], facts, ctx),
   diff(r, st) {
     const after = { path: r.path, owner: r.owner, group: r.group, mode: r.mode };

@@ -5,7 +5,7 @@
  */
 import type { EnvFile } from "../model/resource.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
-import { fileProbe, parseFileFact, writeOp } from "./file.ts";
+import { fileProbe, fileProbeBatch, parseFileFact, writeOp } from "./file.ts";
 import { metaDiffs, type PathStat } from "./stat.ts";
 import { onTarget, type Kind } from "./types.ts";
 
@@ -19,6 +19,7 @@ export interface EnvFileFact extends PathStat {
 export const envFile: Kind<EnvFile, EnvFileFact> = {
   type: "env_file",
   probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
+  probeBatch: fileProbeBatch<EnvFile>((r) => r.path),
   parse(r, out, facts, ctx) {
     const f = parseFileFact(out, facts, ctx);
     const { content, contentBase64: _b, sha256: _s, ...meta } = f;

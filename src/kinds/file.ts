@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import type { FileRes } from "../model/resource.ts";
 import { text } from "../targets/runner.ts";
 import { WRITE_FILE } from "./scripts.ts";
-import { metaDiffs, parseStat, statProbe, type PathStat } from "./stat.ts";
-import { onTarget, type Kind, type Op, type Payload } from "./types.ts";
+import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
+import { onTarget, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "./types.ts";
 
 /** Previous content up to this size is kept in the plan (for diffs and down plans); larger is hashed only. */
 export const CONTENT_LIMIT = 1 << 20;
@@ -35,10 +35,96 @@ export function asContent(bytes: Uint8Array): { content: string } | { contentBas
 /** Probe + parse of a file's metadata, hash and (bounded) content; shared by file-like kinds. */
 export const fileProbe = (path: string) => [statProbe(path), ["sha256sum", "--", path], ["head", "-c", String(CONTENT_LIMIT + 1), "--", path]];
 
+const EMPTY = new Uint8Array(0);
+const enc = new TextEncoder();
+
+/**
+ * The same reads for many paths as three commands (one `stat`, one `sha256sum -z`, one `head -v`),
+ * whatever the number of paths: the cost of a plan grows with the bytes read, not with process spawns.
+ */
+export function fileManyProbe(paths: readonly string[]): string[][] {
+  return [statManyProbe(paths), ["sha256sum", "-z", "--", ...paths], ["head", "-v", "-c", String(CONTENT_LIMIT + 1), "--", ...paths]];
+}
+
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(needle, from);
+}
+
+/**
+ * Outputs of `fileManyProbe` → per path, what `fileProbe(path)` prints. `head` frames each file with
+ * `==> NAME <==`; a regular file's length comes from its `stat` size, and its bytes are kept only when
+ * they hash to what `sha256sum` read (a file changed mid-probe, or a symlink, gets no content: the
+ * decision is still made on the hash).
+ */
+export function splitFileMany(paths: readonly string[], out: ProbeOutput[]): ProbeOutput[][] {
+  const stats = splitStatMany(paths, out[0]);
+  const sums = new Map<string, string>();
+  for (const rec of out[1] ? Buffer.from(out[1].stdout).toString("utf8").split("\0") : []) {
+    if (rec.length > 66 && rec[64] === " ") sums.set(rec.slice(66), rec.slice(0, 64));
+  }
+  const head = out[2]?.stdout ?? EMPTY;
+  const headerOf = (p: string, first: boolean) => enc.encode(`${first ? "" : "\n"}==> ${p} <==\n`);
+  let at = 0;
+  let first = true;
+  const contents: (Uint8Array | undefined)[] = paths.map((p, i) => {
+    const h = headerOf(p, first);
+    if (indexOfBytes(head, h, at) !== at) return undefined; // head could not open it: no header
+    first = false;
+    const start = at + h.length;
+    // Where the next file's header starts (any later path), or the end.
+    const nextHeader = () => {
+      let best = head.length;
+      for (let j = i + 1; j < paths.length; j++) {
+        const k = indexOfBytes(head, headerOf(paths[j]!, false), start);
+        if (k >= 0 && k < best) best = k;
+      }
+      return best;
+    };
+    const st = stats[i]!;
+    const isFile = st.code === 0 && /^regular (empty )?file\|/.test(Buffer.from(st.stdout).toString("utf8"));
+    if (isFile) {
+      const size = Number(Buffer.from(st.stdout).toString("utf8").trim().split("|")[6]);
+      const end = start + Math.min(size, CONTENT_LIMIT + 1);
+      const framedOk = end === head.length || (end < head.length && indexOfBytes(head, enc.encode("\n==> "), end) === end);
+      if (framedOk) {
+        at = end;
+        const bytes = head.subarray(start, end);
+        const sum = sums.get(p);
+        return bytes.length > CONTENT_LIMIT || (sum !== undefined && sha256(bytes) === sum) ? bytes : undefined;
+      }
+    }
+    at = nextHeader();
+    return undefined;
+  });
+  return paths.map((p, i) => {
+    const sum = sums.get(p);
+    const shaOut: ProbeOutput = sum === undefined ? { code: 1, stdout: EMPTY, stderr: enc.encode(`sha256sum: ${p}: cannot read\n`) } : { code: 0, stdout: enc.encode(`${sum}  ${p}\n`), stderr: EMPTY };
+    const c = contents[i];
+    const headOut: ProbeOutput = c === undefined ? { code: 1, stdout: EMPTY, stderr: enc.encode(`head: cannot read '${p}'\n`) } : { code: 0, stdout: c, stderr: EMPTY };
+    return [stats[i]!, shaOut, headOut];
+  });
+}
+
+/** `probeBatch` for kinds whose probe is `fileProbe(path)`. */
+export function fileProbeBatch<R>(pathOf: (r: R) => string): (rs: R[], ctx: TargetCtx) => ProbeBatch {
+  return (rs, ctx) => {
+    const paths = rs.map((r) => onTarget(ctx, pathOf(r)));
+    const unique = [...new Set(paths)];
+    return {
+      cmds: fileManyProbe(unique),
+      split(out) {
+        const per = new Map(splitFileMany(unique, out).map((o, i) => [unique[i]!, o]));
+        return paths.map((p) => per.get(p)!);
+      },
+    };
+  };
+}
+
 export function parseFileFact(out: Parameters<Kind["parse"]>[1], facts: Parameters<Kind["parse"]>[2], ctx: Parameters<Kind["parse"]>[3]): FileFact {
   const st = parseStat(out[0], facts, ctx);
   if (!st.exists || st.fileType !== "regular file" && st.fileType !== "regular empty file") return st;
-  const sum = out[1]?.code === 0 ? text(out[1].stdout).split(" ")[0] : undefined;
+  // `sha256sum` escapes a name holding a newline or backslash by starting the line with "\".
+  const sum = out[1]?.code === 0 ? text(out[1].stdout).replace(/^\\/, "").split(" ")[0] : undefined;
   const bytes = out[2]?.code === 0 ? out[2].stdout : undefined;
   const fact: FileFact = { ...st, fileType: "regular file", ...(sum ? { sha256: sum } : {}) };
   if (bytes && bytes.length <= CONTENT_LIMIT) Object.assign(fact, asContent(bytes));
@@ -54,12 +140,13 @@ export function beforeOf(f: FileFact): Record<string, unknown> {
 }
 
 export function writeOp(label: string, path: string, payload: Payload, meta: { mode: number; owner: string; group: string }, root: string | undefined): Op {
-  return { label, argv: ["sh", "-c", WRITE_FILE, "hostkit-write", path, meta.mode.toString(8), meta.owner, meta.group, root ?? ""], stdin: payload };
+  return { label, argv: ["sh", "-c", WRITE_FILE, "hostkit-write", path, meta.mode.toString(8), meta.owner, meta.group, root ?? ""], stdin: payload, sizedStdin: true };
 }
 
 export const file: Kind<FileRes, FileFact> = {
   type: "file",
   probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
+  probeBatch: fileProbeBatch<FileRes>((r) => r.path),
   parse: (_r, out, facts, ctx) => parseFileFact(out, facts, ctx),
   basis: (f) => ({ ...f, content: undefined, contentBase64: undefined }),
   diff(r, f) {

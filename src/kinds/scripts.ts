@@ -4,45 +4,58 @@
  */
 
 /**
+ * Owner and group → numeric ids. With ROOT set, names are looked up in ROOT/etc/passwd and
+ * ROOT/etc/group (an offline tree); `root` is uid/gid 0 even when the tree has no passwd yet.
+ * Expects $owner $group $root; sets $ids to "uid:gid" (or "owner:group" for the live system).
+ */
+const OWNER_IDS = `if [ -n "$root" ]; then
+  uid=$(awk -F: -v n="$owner" '$1==n{print $3; exit}' "$root/etc/passwd" 2>/dev/null || true)
+  gid=$(awk -F: -v n="$group" '$1==n{print $3; exit}' "$root/etc/group" 2>/dev/null || true)
+  [ -n "$uid" ] || [ "$owner" != root ] || uid=0
+  [ -n "$gid" ] || [ "$group" != root ] || gid=0
+  case "$owner" in ''|*[!0-9]*) [ -n "$uid" ] || { echo "unknown user $owner in $root/etc/passwd" >&2; exit 1; } ;; *) uid=$owner ;; esac
+  case "$group" in ''|*[!0-9]*) [ -n "$gid" ] || { echo "unknown group $group in $root/etc/group" >&2; exit 1; } ;; *) gid=$group ;; esac
+  ids="$uid:$gid"
+else
+  ids="$owner:$group"
+fi`;
+
+/**
  * Atomic file write: stdin → temp file beside the target → fsync → owner/mode → rename.
- * Args: DEST MODE OWNER GROUP ROOT. With ROOT set, owner/group names are resolved in ROOT/etc/passwd
- * and ROOT/etc/group (an offline tree), otherwise by the system.
+ * Args: DEST MODE OWNER GROUP ROOT (owner/group resolution as in OWNER_IDS). Stdin starts with the
+ * payload's length on one line: a payload cut short (the applier was killed mid-write) is refused and
+ * the target keeps its old content. Leftover temp files of earlier, killed writes are removed after
+ * the rename (the host lock guarantees no other apply is writing here).
  */
 export const WRITE_FILE = `set -eu
 dest=$1 mode=$2 owner=$3 group=$4 root=$5
 dir=\${dest%/*}; [ -n "$dir" ] || dir=/
+${OWNER_IDS}
 [ -d "$dir" ] || mkdir -p -- "$dir"
 tmp=$(mktemp "$dir/.hostkit-tmp.XXXXXX")
-trap 'rm -f -- "$tmp"' EXIT INT TERM HUP
+trap 'rm -f -- "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+IFS= read -r size
+case "$size" in ''|*[!0-9]*) echo "payload has no length header" >&2; exit 1 ;; esac
 cat > "$tmp"
-if [ -n "$root" ]; then
-  uid=$(awk -F: -v n="$owner" '$1==n{print $3; exit}' "$root/etc/passwd" 2>/dev/null || true)
-  gid=$(awk -F: -v n="$group" '$1==n{print $3; exit}' "$root/etc/group" 2>/dev/null || true)
-  case "$owner" in ''|*[!0-9]*) [ -n "$uid" ] || { echo "unknown user $owner in $root/etc/passwd" >&2; exit 1; } ;; *) uid=$owner ;; esac
-  case "$group" in ''|*[!0-9]*) [ -n "$gid" ] || { echo "unknown group $group in $root/etc/group" >&2; exit 1; } ;; *) gid=$group ;; esac
-  chown "$uid:$gid" "$tmp"
-else
-  chown "$owner:$group" "$tmp"
-fi
+got=$(($(wc -c < "$tmp")))
+[ "$got" -eq "$size" ] || { echo "payload cut short: got $got of $size bytes; $dest left unchanged" >&2; exit 1; }
+chown "$ids" "$tmp"
 chmod "$mode" "$tmp"
 sync -- "$tmp" 2>/dev/null || sync
 mv -f -- "$tmp" "$dest"
-trap - EXIT INT TERM HUP
+trap - EXIT
+rm -f -- "$dir"/.hostkit-tmp.?????? 2>/dev/null || true
 `;
 
 /** Directory: create (with parents), then owner and mode. Args: PATH MODE OWNER GROUP ROOT. */
 export const MAKE_DIR = `set -eu
 path=$1 mode=$2 owner=$3 group=$4 root=$5
+${OWNER_IDS}
 mkdir -p -- "$path"
-if [ -n "$root" ]; then
-  uid=$(awk -F: -v n="$owner" '$1==n{print $3; exit}' "$root/etc/passwd" 2>/dev/null || true)
-  gid=$(awk -F: -v n="$group" '$1==n{print $3; exit}' "$root/etc/group" 2>/dev/null || true)
-  case "$owner" in ''|*[!0-9]*) [ -n "$uid" ] || { echo "unknown user $owner in $root/etc/passwd" >&2; exit 1; } ;; *) uid=$owner ;; esac
-  case "$group" in ''|*[!0-9]*) [ -n "$gid" ] || { echo "unknown group $group in $root/etc/group" >&2; exit 1; } ;; *) gid=$group ;; esac
-  chown "$uid:$gid" "$path"
-else
-  chown "$owner:$group" "$path"
-fi
+chown "$ids" "$path"
 chmod "$mode" "$path"
 `;
 
@@ -76,6 +89,12 @@ echo "$name:!:$(( $(date +%s) / 86400 ))::::::" >> "$root/etc/shadow"
 if [ -n "$groups" ]; then
   old_ifs=$IFS; IFS=,
   for g in $groups; do
+    # A supplementary group the tree does not have yet (systemd-journal, adm…) is created as a system group.
+    if ! awk -F: -v g="$g" '$1==g{f=1} END{exit !f}' "$root/etc/group"; then
+      sgid=$(free_id "$root/etc/group" 100 999 1)
+      echo "$g:x:$sgid:" >> "$root/etc/group"
+      echo "$g:!::" >> "$root/etc/gshadow"
+    fi
     awk -F: -v OFS=: -v g="$g" -v n="$name" '$1==g { $4 = ($4 == "" ? n : $4 "," n) } { print }' "$root/etc/group" > "$root/etc/group.hostkit" && mv "$root/etc/group.hostkit" "$root/etc/group"
   done
   IFS=$old_ifs

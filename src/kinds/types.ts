@@ -51,14 +51,31 @@ export interface Op {
   label: string;
   argv: string[];
   stdin?: Payload;
+  /**
+   * Stdin is preceded by its length in bytes on one line (`N\n`), so the fixed script can refuse a
+   * payload cut short (the applier died mid-write) instead of installing a truncated file.
+   */
+  sizedStdin?: boolean;
   /** Not run on this target, with the reason (e.g. starting units on an offline root). */
   skip?: string;
+}
+
+export interface ProbeBatch {
+  cmds: string[][];
+  /** Outputs of `cmds` → per resource (in the order given), what its own `probe` commands would have returned. */
+  split(out: ProbeOutput[]): ProbeOutput[][];
 }
 
 export interface Kind<R extends Resource = Resource, F = unknown> {
   type: R["type"];
   /** Commands whose output `parse` reads. All probes of a host run in ONE batched script. */
   probe(r: R, ctx: TargetCtx): string[][];
+  /**
+   * Optional: the probes of MANY resources of this kind as a few commands (a constant number per chunk,
+   * not per resource), and how their outputs split back into exactly what each resource's `probe`
+   * commands would have printed, so `parse` (and its recorded fixtures) stay the single contract.
+   */
+  probeBatch?(rs: R[], ctx: TargetCtx): ProbeBatch;
   parse(r: R, out: ProbeOutput[], facts: HostFacts, ctx: TargetCtx): F;
   /** Pure. */
   diff(r: R, fact: F): Decision;

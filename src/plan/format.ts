@@ -24,6 +24,14 @@ function contentOf(x: Record<string, unknown> | undefined): string | undefined {
   return undefined;
 }
 
+/** A diff is for reading: very long lines and very long diffs are cut, saying how much was left out. */
+const MAX_LINE = 200;
+const MAX_LINES = 120;
+function clip(lines: string[]): string[] {
+  const cut = lines.map((l) => (l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}… (${l.length - MAX_LINE} more characters)` : l));
+  return cut.length > MAX_LINES ? [...cut.slice(0, MAX_LINES), `… ${cut.length - MAX_LINES} more lines`] : cut;
+}
+
 function diffLines(c: Change, color: boolean): string[] {
   const before = c.before as Record<string, unknown> | undefined;
   const after = c.after as Record<string, unknown> | undefined;
@@ -50,7 +58,7 @@ function diffLines(c: Change, color: boolean): string[] {
   const oldText = contentOf(before) ?? "";
   if (newText === undefined || oldText === newText) return [];
   if (newText.startsWith("(binary") || oldText.startsWith("(binary")) return [`content: ${oldText || "(none)"} → ${newText}`];
-  const lines = oldText === "" ? newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`) : unifiedDiff(oldText, newText);
+  const lines = clip(oldText === "" ? newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`) : unifiedDiff(oldText, newText));
   return lines.map((l) => (l.startsWith("+") ? paint(color, 32, l) : l.startsWith("-") ? paint(color, 31, l) : l.startsWith("@@") ? paint(color, 36, l) : l));
 }
 

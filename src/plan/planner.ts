@@ -63,7 +63,7 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
 }
 
 /** Reload, starts/restarts and commands, derived from the resource changes (pure). */
-export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[] } {
+export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[]; notRun: string[] } {
   const changed = changes.filter((c) => c.action !== "noop");
   const changedKeys = new Set(changed.map((c) => c.key));
   const servicesChanged = new Set(changed.flatMap((c) => (c.service ? [c.service] : [])));
@@ -100,12 +100,20 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
 
   const before: Change[] = [];
   const after: Change[] = [];
+  /** Commands that would run on a live host; an offline root runs nothing, so they are a warning, not a step. */
+  const notRun: string[] = [];
   const anyChange = changed.length > 0;
   for (const { resource: r } of observed) {
     if (r.type !== "command") continue;
     const cmd = r as Command;
     const serviceChanged = cmd.service ? servicesChanged.has(cmd.service) : anyChange;
     if (cmd.when !== "always" && !serviceChanged) continue;
+    if (ctx.root) {
+      notRun.push(resourceKey(r));
+      continue;
+    }
+    // References (never values) of the secrets in the env files it loads: the applier scrubs their values from output.
+    const secrets = observed.flatMap(({ resource: e }) => (e.type === "env_file" && cmd.env.includes(e.path) ? Object.values(e.secret) : []));
     const change: Change = {
       key: resourceKey(r),
       type: "command",
@@ -114,13 +122,13 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
       reason: cmd.when === "always" ? "runs on every apply" : cmd.service ? `service ${cmd.service} changed` : "the plan has changes",
       source: formatLoc(r.source),
       ...(r.service ? { service: r.service } : {}),
-      after: { exec: cmd.exec, phase: cmd.phase },
+      after: { exec: cmd.exec, phase: cmd.phase, ...(secrets.length ? { secrets } : {}) },
       down: Array.isArray(cmd.down) ? { exec: cmd.down } : cmd.down,
       resource: r,
     };
     (cmd.phase === "after_start" ? after : before).push(change);
   }
-  return { reload, before, starts, after };
+  return { reload, before, starts, after, notRun };
 }
 
 /** Assemble the ordered plan from its parts. */
@@ -157,5 +165,6 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   const { observed } = await probeAll(selected.filter((r) => r.type !== "package"), opts.runner, opts.ctx);
   const changes = diffObserved(observed);
   const derived = deriveSteps(changes, observed, opts.ctx);
+  if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);
   return assemble(opts, changes, derived, warnings);
 }

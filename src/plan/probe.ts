@@ -5,7 +5,7 @@
 import { HostKitError } from "../model/errors.ts";
 import { resourceKey, type Resource } from "../model/resource.ts";
 import { kindOf } from "../kinds/index.ts";
-import type { HostFacts, TargetCtx } from "../kinds/types.ts";
+import type { HostFacts, ProbeOutput, TargetCtx } from "../kinds/types.ts";
 import { batchScript, parseBatch } from "../targets/shell.ts";
 import { text, type Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
@@ -17,14 +17,45 @@ export interface Observed {
   basis: string;
 }
 
+/** Resources per batched probe command: keeps every command line far below the kernel's argv limit. */
+const BATCH_BYTES = 128 * 1024;
+const BATCH_MAX = 500;
+
 export async function probeAll(resources: readonly Resource[], runner: Runner, ctx: TargetCtx): Promise<{ facts: HostFacts; observed: Observed[] }> {
   const cmds: string[][] = [...factsProbe(ctx)];
-  const ranges: [number, number][] = [];
-  for (const r of resources) {
+  const perResource: ProbeOutput[][] = new Array(resources.length);
+  const splits: { from: number; to: number; indexes: number[]; split: (out: ProbeOutput[]) => ProbeOutput[][] }[] = [];
+  const singles: { index: number; from: number; to: number }[] = [];
+  // Kinds that batch read all their resources with a few commands per chunk; the others one probe each.
+  const byKind = new Map<string, number[]>();
+  resources.forEach((r, i) => {
     const kind = kindOf(r.type);
-    const probes = kind ? kind.probe(r, ctx) : [];
-    ranges.push([cmds.length, cmds.length + probes.length]);
-    cmds.push(...probes);
+    if (kind?.probeBatch) byKind.set(r.type, [...(byKind.get(r.type) ?? []), i]);
+    else {
+      const probes = kind ? kind.probe(r, ctx) : [];
+      singles.push({ index: i, from: cmds.length, to: cmds.length + probes.length });
+      cmds.push(...probes);
+    }
+  });
+  for (const [type, indexes] of byKind) {
+    const kind = kindOf(type)!;
+    let chunk: number[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (!chunk.length) return;
+      const b = kind.probeBatch!(chunk.map((i) => resources[i]!), ctx);
+      splits.push({ from: cmds.length, to: cmds.length + b.cmds.length, indexes: chunk, split: b.split });
+      cmds.push(...b.cmds);
+      chunk = [];
+      bytes = 0;
+    };
+    for (const i of indexes) {
+      const size = kind.probe(resources[i]!, ctx).reduce((n, argv) => n + argv.reduce((m, a) => m + a.length + 1, 0), 0);
+      if (chunk.length >= BATCH_MAX || bytes + size > BATCH_BYTES) flush();
+      chunk.push(i);
+      bytes += size;
+    }
+    flush();
   }
   const res = await runner.exec(["sh", "-s"], { stdin: batchScript(cmds) });
   let outs;
@@ -37,10 +68,11 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
     throw new HostKitError({ subject: runner.description, message: `reading the host stopped after ${outs.length} of ${cmds.length} probes (exit ${res.code}): ${text(res.stderr).trim()}` });
   }
   const facts = parseFacts(outs.slice(0, 2));
+  for (const s of singles) perResource[s.index] = outs.slice(s.from, s.to);
+  for (const b of splits) b.split(outs.slice(b.from, b.to)).forEach((o, k) => (perResource[b.indexes[k]!] = o));
   const observed = resources.map((r, i) => {
     const kind = kindOf(r.type);
-    const [a, b] = ranges[i]!;
-    const fact = kind ? kind.parse(r, outs.slice(a, b), facts, ctx) : null;
+    const fact = kind ? kind.parse(r, perResource[i] ?? [], facts, ctx) : null;
     const basisData = kind?.basis ? kind.basis(fact) : fact;
     return { resource: r, fact, basis: digest({ key: resourceKey(r), fact: basisData }) };
   });

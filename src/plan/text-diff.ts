@@ -1,8 +1,10 @@
 /** A small unified line diff (LCS) for plan output. Large inputs fall back to a one-line summary. */
 
 export function unifiedDiff(before: string, after: string, context = 3, maxCells = 4_000_000): string[] {
-  const a = before.split("\n");
-  const b = after.split("\n");
+  // A final newline ends the last line; it is not an empty line of its own.
+  const lines = (t: string) => (t === "" ? [] : (t.endsWith("\n") ? t.slice(0, -1) : t).split("\n"));
+  const a = lines(before);
+  const b = lines(after);
   if (a.length * b.length > maxCells) return [`@@ content differs (${a.length} → ${b.length} lines; too large to show) @@`];
   // LCS table from the end.
   const n = a.length;
@@ -17,8 +19,8 @@ export function unifiedDiff(before: string, after: string, context = 3, maxCells
       ops.push({ t: " ", line: a[i]! });
       i++;
       j++;
-    } else if (j < m && (i >= n || dp[i]![j + 1]! >= dp[i + 1]![j]!)) ops.push({ t: "+", line: b[j++]! });
-    else ops.push({ t: "-", line: a[i++]! });
+    } else if (i < n && (j >= m || dp[i + 1]![j]! >= dp[i]![j + 1]!)) ops.push({ t: "-", line: a[i++]! });
+    else ops.push({ t: "+", line: b[j++]! });
   }
   // Keep changed lines with `context` lines around them.
   const keep = new Array(ops.length).fill(false);
@@ -37,5 +39,6 @@ export function unifiedDiff(before: string, after: string, context = 3, maxCells
     gap = false;
     out.push(`${o.t}${o.line}`);
   });
+  if (before.endsWith("\n") !== after.endsWith("\n") && before !== "" && after !== "") out.push(`\\ newline at end of file ${after.endsWith("\n") ? "added" : "removed"}`);
   return out;
 }
