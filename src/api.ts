@@ -22,6 +22,8 @@ import { resolve } from "node:path";
 
 export { load } from "./load.ts";
 export { formatPlan } from "./plan/format.ts";
+/** The down (rollback) plan of an applied up plan. @example const back = down(plan, { only: ["file:/etc/gatehouse/config.exs"] }); */
+export { down, type DownOptions } from "./plan/down.ts";
 export { readPlanFile, writePlanFile } from "./artifacts/plan-file.ts";
 export type { Plan, Change } from "./model/plan.ts";
 export type { CompiledProject } from "./compile/index.ts";

@@ -12,6 +12,8 @@ const subCommands = {
   init: () => import("./cli/init.ts").then((m) => m.default),
   plan: () => import("./cli/plan.ts").then((m) => m.default),
   apply: () => import("./cli/apply.ts").then((m) => m.default),
+  down: () => import("./cli/down.ts").then((m) => m.default),
+  runs: () => import("./cli/runs.ts").then((m) => m.default),
   schema: () => import("./cli/schema.ts").then((m) => m.default),
 } as Record<string, () => Promise<CommandDef>>;
 

@@ -11,6 +11,7 @@ import { text, TransportError, type Runner } from "../targets/runner.ts";
 import { acquireLock, releaseLock } from "./lock.ts";
 import { opsFor } from "./ops.ts";
 import { SecretResolver } from "./secrets.ts";
+import { readBackup } from "./backups.ts";
 
 export type ChangeStatus = "applied" | "skipped" | "failed" | "pending";
 
@@ -59,6 +60,7 @@ export function payloadBytes(p: Payload, resolver: SecretResolver): Uint8Array {
   if ("text" in p) return new TextEncoder().encode(p.text);
   if ("base64" in p) return Buffer.from(p.base64, "base64");
   if ("envFile" in p) return new TextEncoder().encode(renderEnvFile(p.envFile, (ref) => resolver.resolve(ref)));
+  if ("backup" in p) return readBackup(p.backup.path, p.backup.sha256);
   throw new HostKitError({ message: `payload ${Object.keys(p)[0]} must be resolved before apply` });
 }
 

@@ -4,6 +4,7 @@ import type { Resource } from "../model/resource.ts";
 import type { TargetCtx } from "../kinds/types.ts";
 import type { Runner } from "../targets/runner.ts";
 import { probeAll } from "../plan/probe.ts";
+import { findDownDrift } from "../plan/down-state.ts";
 
 export interface Drift {
   key: string;
@@ -11,6 +12,8 @@ export interface Drift {
 }
 
 export async function findDrift(plan: Plan, runner: Runner, ctx: TargetCtx): Promise<Drift[]> {
+  // A down plan is checked against the state its up plan left (see plan/down-state.ts).
+  if (plan.direction === "down") return findDownDrift(plan, runner, ctx);
   const withBasis = plan.changes.filter((c) => c.resource && c.basis);
   const { observed } = await probeAll(withBasis.map((c) => c.resource as Resource), runner, ctx);
   const drift: Drift[] = [];

@@ -6,7 +6,6 @@ import { hasChanges, type Plan } from "../model/plan.ts";
 import { planHost } from "../plan/planner.ts";
 import { formatPlan, formatSummary } from "../plan/format.ts";
 import { readPlanFile } from "../artifacts/plan-file.ts";
-import { applyPlan, newRunId, type ApplyResult } from "../apply/applier.ts";
 import { findDrift } from "../apply/stale.ts";
 import { opsFor } from "../apply/ops.ts";
 import { eachTarget, resolveTargets, type TargetSpec, type TargetFlags } from "../targets/resolve.ts";
@@ -16,6 +15,8 @@ import { jsonArg, repeated, requireArg } from "./common.ts";
 import { targetArgs, targetFlags } from "./target-args.ts";
 import { eventPrinter, useColor } from "./output.ts";
 import { commandLine } from "../targets/shell.ts";
+import { describeRollback, parseDuration, runEventLine, runPlan, type RunOutcome } from "../apply/rollback.ts";
+import { runsRootArgs, runStoreFor } from "./runs.ts";
 
 export const applyArgs = {
   file: { type: "positional", description: "Infra file (optional with --plan)", required: false },
@@ -26,6 +27,11 @@ export const applyArgs = {
   "dry-run": { type: "boolean", description: "Show the plan and the commands it would run; change nothing" },
   "break-lock": { type: "boolean", description: "Break a host lock whose holder is provably gone" },
   concurrency: { type: "string", description: "Hosts applied at once (default 4)" },
+  track: { type: "boolean", description: "Record the run under the runs root (the plan, each change's status) and back up previous file-like content" },
+  ...runsRootArgs,
+  "backups-root": { type: "string", description: "Where a tracked run keeps backup payloads (default hostkit_backups beside the runs root)", valueHint: "DIR" },
+  "rollback-on-failure": { type: "boolean", description: "When a change fails, or a (re)started service is not active --rollback-wait later, apply the down plan of what this run applied and exit non-zero (implies --track)" },
+  "rollback-wait": { type: "string", description: "How long after the run started services must be active (default 3s)", valueHint: "DURATION" },
   ...jsonArg,
 } as const;
 
@@ -69,8 +75,11 @@ export default defineCommand({
     process.on("SIGINT", onSigint);
     process.on("SIGTERM", onSigint);
     const multi = targets.length > 1;
+    const rollbackWait = parseDuration(args["rollback-wait"] ?? "3s");
+    const tracked = args.track || args["rollback-on-failure"];
+    const store = tracked ? await runStoreFor({ ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") }) : undefined;
     try {
-      const results = await eachTarget(targets, Number(args.concurrency ?? 4) || 4, async (t): Promise<ApplyResult | undefined> => {
+      const results = await eachTarget(targets, Number(args.concurrency ?? 4) || 4, async (t): Promise<RunOutcome | undefined> => {
         const prefix = multi ? `[${t.info.name}] ` : "";
         const runner = await t.open();
         try {
@@ -100,7 +109,21 @@ export default defineCommand({
           }
           if (!multi) await confirmOrRefuse(args.confirm);
           else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
-          return await applyPlan(plan, { runner, ctx: t.ctx, runId: newRunId(plan.project, plan.direction), onEvent: eventPrinter(!!args.json, prefix), signal: abort.signal, breakLock: !!args["break-lock"] });
+          const print = eventPrinter(!!args.json, prefix);
+          const onEvent: typeof print = (e) => {
+            const line = args.json ? undefined : runEventLine(e);
+            if (line) (e.type.startsWith("rollback") ? consola.warn : consola.info)(`${prefix}${line}`);
+            print(e);
+          };
+          return await runPlan(plan, {
+            runner,
+            ctx: t.ctx,
+            onEvent,
+            signal: abort.signal,
+            breakLock: !!args["break-lock"],
+            ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
+            ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
+          });
         } finally {
           await runner.close();
         }
@@ -114,7 +137,7 @@ export default defineCommand({
           const pending = r.results.filter((x) => x.status === "pending").map((x) => x.key);
           const report = [`run ${r.runId} ${r.status}.`, `  applied (${applied.length}): ${applied.join(", ") || "none"}`, ...failed.map((f) => `  failed: ${f.key}: ${f.error}`), `  not applied (${pending.length}): ${pending.join(", ") || "none"}`].join("\n");
           if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", ...r })}\n`);
-          else process.stderr.write(`${report}\n`);
+          else process.stderr.write(`${report}${r.rollback ? `\n${describeRollback(r)}` : ""}\n`);
           code = r.status === "interrupted" ? 130 : 1;
         } else if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", ...r })}\n`);
         else consola.success(`applied: run ${r.runId}`);

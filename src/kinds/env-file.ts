@@ -7,7 +7,7 @@ import type { EnvFile } from "../model/resource.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
 import { fileProbe, fileProbeBatch, parseFileFact, writeOp } from "./file.ts";
 import { metaDiffs, type PathStat } from "./stat.ts";
-import { onTarget, type Kind } from "./types.ts";
+import { backupPayload, onTarget, type Kind } from "./types.ts";
 
 export interface EnvFileFact extends PathStat {
   /** Values of the keys declared in `set` (only those: anything else may be a secret). */
@@ -47,6 +47,6 @@ export const envFile: Kind<EnvFile, EnvFileFact> = {
     const r = change.resource as EnvFile;
     const path = onTarget(ctx, r.path);
     if (change.action === "delete") return [{ label: `remove env file ${r.path}`, argv: ["rm", "-f", "--", path] }];
-    return [writeOp(`write env file ${r.path}`, path, { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
+    return [writeOp(`write env file ${r.path}`, path, backupPayload(change.after?.content) ?? { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
   },
 };

@@ -4,7 +4,7 @@ import type { FileRes } from "../model/resource.ts";
 import { text } from "../targets/runner.ts";
 import { WRITE_FILE } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
-import { onTarget, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "./types.ts";
+import { backupPayload, onTarget, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "./types.ts";
 
 /** Previous content up to this size is kept in the plan (for diffs and down plans); larger is hashed only. */
 export const CONTENT_LIMIT = 1 << 20;
@@ -163,7 +163,7 @@ export const file: Kind<FileRes, FileFact> = {
     const r = change.resource as FileRes;
     const path = onTarget(ctx, r.path);
     if (change.action === "delete") return [{ label: `remove file ${r.path}`, argv: ["rm", "-f", "--", path] }];
-    const payload: Payload = r.content !== undefined ? { text: r.content } : { base64: r.contentBase64 ?? "" };
+    const payload: Payload = backupPayload(change.after?.content) ?? (r.content !== undefined ? { text: r.content } : { base64: r.contentBase64 ?? "" });
     return [writeOp(`write file ${r.path}`, path, payload, r, ctx.root)];
   },
 };

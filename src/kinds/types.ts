@@ -85,6 +85,15 @@ export interface Kind<R extends Resource = Resource, F = unknown> {
   ops(change: Change, ctx: TargetCtx): Op[];
 }
 
+/**
+ * A down plan's previous file-like content kept by a tracked run: `{"$backup": {run, path, sha256}}`
+ * in place of `content`. Returns the payload that restores it (read and verified by the applier).
+ */
+export function backupPayload(content: unknown): Payload | undefined {
+  const b = (content as { $backup?: { path?: unknown; sha256?: unknown } } | undefined)?.$backup;
+  return b && typeof b.path === "string" && typeof b.sha256 === "string" ? { backup: { path: b.path, sha256: b.sha256 } } : undefined;
+}
+
 /** A path as seen from the controller's runner: under the offline root when there is one. */
 export function onTarget(ctx: TargetCtx, path: string): string {
   return ctx.root ? `${ctx.root.replace(/\/+$/, "")}${path}` : path;

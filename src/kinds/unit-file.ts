@@ -7,7 +7,7 @@ import type { SystemdService, SystemdTimer } from "../model/resource.ts";
 import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
 import { sha256, writeOp } from "./file.ts";
-import { onTarget, type Kind, type Op, type TargetCtx } from "./types.ts";
+import { backupPayload, onTarget, type Kind, type Op, type TargetCtx } from "./types.ts";
 
 export const UNIT_DIR = "/etc/systemd/system";
 
@@ -70,9 +70,9 @@ function unitKind<R extends Unit>(type: R["type"]): Kind<R, UnitFact> {
         ];
       }
       const before = change.before as { content?: string; enabled?: string } | undefined;
-      const after = change.after as { content: string; enabled: string };
+      const after = change.after as { content: string | { $backup: unknown }; enabled: string };
       const ops: Op[] = [];
-      if (before?.content !== after.content) ops.push(writeOp(`write unit ${r.name}`, path, { text: after.content }, { mode: 0o644, owner: "root", group: "root" }, ctx.root));
+      if (before?.content !== after.content) ops.push(writeOp(`write unit ${r.name}`, path, backupPayload(after.content) ?? { text: after.content as string }, { mode: 0o644, owner: "root", group: "root" }, ctx.root));
       if (after.enabled === "enabled" && before?.enabled !== "enabled") ops.push({ label: `enable ${r.name}`, argv: systemctl(ctx, "enable", "--", r.name) });
       if (after.enabled === "disabled" && before?.enabled === "enabled") ops.push({ label: `disable ${r.name}`, argv: systemctl(ctx, "disable", "--", r.name) });
       return ops;

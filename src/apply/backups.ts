@@ -1,0 +1,93 @@
+/**
+ * Backups of previous file-like state, taken by a tracked apply right before a change overwrites or
+ * removes it: the controller reads the file from the target (one `stat` + `cat` round trip) and keeps
+ * the bytes under `<backups root>/<run id>/`, files 0600 in 0700 directories (env files hold secret
+ * values; only these payloads ever do). Down plans point at them with `{"$backup": …}` references,
+ * and the applier reads them back, verifying their sha256.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { HostKitError } from "../model/errors.ts";
+import { makePrivateDir, writePrivate } from "../artifacts/private.ts";
+import type { Change } from "../model/plan.ts";
+import { backupCandidate, type BackupRef } from "../plan/down.ts";
+import { sha256 } from "../kinds/file.ts";
+import { UNIT_DIR } from "../kinds/unit-file.ts";
+import { onTarget, type TargetCtx } from "../kinds/types.ts";
+import { text, type Runner } from "../targets/runner.ts";
+
+/** What a run record keeps about one backup (no content). */
+export interface BackupEntry {
+  path: string;
+  sha256: string;
+  size: number;
+  owner: string;
+  group: string;
+  mode: number;
+}
+
+/** stat, then the bytes; one line of metadata first. Args: PATH. */
+const READ_PREVIOUS = `set -eu
+stat -c '%a|%U|%G' -- "$1"
+exec cat -- "$1"
+`;
+
+/** The path of a file-like resource on the target (unit files live under /etc/systemd/system). */
+export function targetPath(c: Pick<Change, "type" | "id">): string {
+  return c.type === "systemd_service" || c.type === "systemd_timer" ? `${UNIT_DIR}/${c.id}` : c.id;
+}
+
+function slug(c: Pick<Change, "type" | "id">): string {
+  return `${c.type}-${c.id.replace(/^\/+/, "").replace(/[^A-Za-z0-9._-]+/g, "_")}`.slice(0, 160);
+}
+
+/** Keeps the backups of one run. */
+export class RunBackups {
+  readonly refs: Record<string, BackupRef> = {};
+  private count = 0;
+  constructor(
+    readonly dir: string,
+    readonly runId: string,
+    private readonly runner: Runner,
+    private readonly ctx: TargetCtx,
+  ) {}
+
+  /** Back up the previous content `change` is about to replace (no-op for changes without one). */
+  async take(change: Change): Promise<BackupEntry | undefined> {
+    if (!backupCandidate(change)) return undefined;
+    const path = targetPath(change);
+    const res = await this.runner.exec(["sh", "-c", READ_PREVIOUS, "hostkit-backup", onTarget(this.ctx, path)]);
+    if (res.code !== 0) throw new HostKitError({ subject: change.key, message: `could not back up ${path} before changing it: ${text(res.stderr).trim() || `exit ${res.code}`}` });
+    const nl = res.stdout.indexOf(10);
+    const [mode, statOwner, statGroup] = text(res.stdout.subarray(0, nl)).split("|");
+    const bytes = res.stdout.subarray(nl + 1);
+    const before = (change.before ?? {}) as { owner?: string; group?: string };
+    makePrivateDir(this.dir);
+    const file = join(this.dir, `${String(++this.count).padStart(2, "0")}-${slug(change)}`);
+    writePrivate(file, bytes);
+    const entry: BackupEntry = {
+      path: file,
+      sha256: sha256(bytes),
+      size: bytes.length,
+      // Offline trees name owners from the tree's own passwd, as the plan does.
+      owner: this.ctx.root ? (before.owner ?? statOwner!) : statOwner!,
+      group: this.ctx.root ? (before.group ?? statGroup!) : statGroup!,
+      mode: parseInt(mode!, 8),
+    };
+    this.refs[change.key] = { run: this.runId, path: entry.path, sha256: entry.sha256 };
+    return entry;
+  }
+}
+
+/** The bytes of a backup payload, refused when missing or not what the down plan expects. */
+export function readBackup(path: string, expected: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new HostKitError({ subject: `backup ${path}`, message: `cannot be read: ${(e as Error).message}`, hint: "backups are removed by hostkit runs --prune" });
+  }
+  const got = sha256(bytes);
+  if (got !== expected) throw new HostKitError({ subject: `backup ${path}`, message: `has sha256 ${got}, not ${expected} as the down plan expects; refusing to restore it` });
+  return bytes;
+}

@@ -1,0 +1,171 @@
+/**
+ * Runs: an apply, optionally tracked (a run record written as the run goes, the applied plan copied
+ * beside it, backups of previous file-like content), optionally rolled back on failure: when a change
+ * fails, or a service the run (re)started is not active a little later, the down plan of what this
+ * run applied is applied at once. A rollback is never a success.
+ */
+import { join } from "node:path";
+import { HostKitError } from "../model/errors.ts";
+import { hasChanges, type Plan } from "../model/plan.ts";
+import type { TargetCtx } from "../kinds/types.ts";
+import { down } from "../plan/down.ts";
+import { text, type Runner } from "../targets/runner.ts";
+import type { RunRecord, RunStore } from "../artifacts/runs.ts";
+import { applyPlan, type ApplyEvent, type ApplyResult } from "./applier.ts";
+import { RunBackups } from "./backups.ts";
+import type { SecretResolver } from "./secrets.ts";
+
+export type RunEvent =
+  | { type: "run.record"; runId: string; path: string }
+  | { type: "rollback.start"; runId: string; reason: string; changes: number }
+  | { type: "rollback.done"; runId: string; rollbackRunId?: string; status: string };
+
+export interface RunOptions {
+  runner: Runner;
+  ctx: TargetCtx;
+  onEvent?: (e: ApplyEvent | RunEvent) => void;
+  signal?: AbortSignal;
+  breakLock?: boolean;
+  resolver?: SecretResolver;
+  /** Write a run record (and backups) into this store. */
+  track?: { store: RunStore; planFile?: string };
+  /** Roll back what the run applied when a change fails or a (re)started service is not active `waitMs` later. */
+  rollbackOnFailure?: { waitMs: number };
+}
+
+export interface RunOutcome extends ApplyResult {
+  /** The run record, when tracked. */
+  record?: string;
+  /** Why the run was rolled back. */
+  failure?: string;
+  rollback?: { plan: Plan; result?: RunOutcome; error?: string };
+}
+
+interface Applied {
+  result: ApplyResult;
+  backups?: RunBackups;
+  record?: RunRecord;
+}
+
+const now = () => new Date().toISOString();
+
+async function applyTracked(plan: Plan, o: RunOptions): Promise<Applied> {
+  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}) };
+  if (!o.track) return { result: await applyPlan(plan, { ...base, ...(o.onEvent ? { onEvent: o.onEvent } : {}) }) };
+  const { store } = o.track;
+  const id = store.claim(plan.project, plan.direction);
+  const backups = new RunBackups(join(store.paths.backups, id), id, o.runner, o.ctx);
+  const record = store.start(id, plan, { ...(o.track.planFile ? { planFile: o.track.planFile } : {}), backups: backups.dir });
+  o.onEvent?.({ type: "run.record", runId: id, path: join(store.dir(id), "run.json") });
+  const byKey = new Map(record.changes.map((c) => [c.key, c]));
+  const onEvent = (e: ApplyEvent) => {
+    const c = "key" in e ? byKey.get(e.key) : undefined;
+    if (c && e.type === "change.done") Object.assign(c, { status: e.status, ms: e.ms });
+    if (c && e.type === "change.failed") Object.assign(c, { status: "failed", error: e.error });
+    if (c && (e.type === "change.done" || e.type === "change.failed")) store.write(record);
+    o.onEvent?.(e);
+  };
+  const beforeChange = async (change: Plan["changes"][number]) => {
+    const entry = await backups.take(change);
+    const c = byKey.get(change.key);
+    if (entry && c) {
+      c.backup = entry;
+      store.write(record);
+    }
+  };
+  let result: ApplyResult;
+  try {
+    result = await applyPlan(plan, { ...base, runId: id, onEvent, beforeChange });
+  } catch (e) {
+    Object.assign(record, { status: "failed", error: (e as Error).message, finishedAt: now() });
+    store.write(record);
+    throw e;
+  }
+  for (const r of result.results) Object.assign(byKey.get(r.key) ?? {}, { status: r.status, ...(r.error ? { error: r.error } : {}), ...(r.ms !== undefined ? { ms: r.ms } : {}) });
+  if (!Object.keys(backups.refs).length) delete record.backups;
+  Object.assign(record, { status: result.status, finishedAt: now() });
+  store.write(record);
+  return { result, backups, record };
+}
+
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
+  if (!m) throw new HostKitError({ key: "--rollback-wait", message: `${JSON.stringify(s)} is not a duration`, hint: "e.g. 3s, 500ms, 1m" });
+  const n = Number(m[1]);
+  return Math.round(m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000);
+}
+
+/** Units this run started or restarted that are not active `waitMs` later ("unit: state" lines), or undefined. */
+async function inactiveUnits(plan: Plan, result: ApplyResult, o: RunOptions, waitMs: number): Promise<string | undefined> {
+  if (o.ctx.root) return undefined;
+  const applied = new Set(result.results.filter((r) => r.status === "applied").map((r) => r.key));
+  const units = plan.changes.filter((c) => c.type === "service_state" && applied.has(c.key)).map((c) => (c.after as { unit: string }).unit);
+  if (!units.length) return undefined;
+  await new Promise((r) => setTimeout(r, waitMs));
+  const res = await o.runner.exec(["systemctl", "is-active", "--", ...units]);
+  const states = text(res.stdout).trim().split("\n");
+  const bad = units.map((u, i) => [u, states[i] ?? "unknown"] as const).filter(([, s]) => s !== "active");
+  return bad.length ? `${bad.map(([u, s]) => `${u} is ${s}`).join(", ")} ${waitMs / 1000}s after the run` : undefined;
+}
+
+/**
+ * Apply a plan as a run.
+ * @example
+ * const out = await runPlan(plan, { runner, ctx: {}, track: { store }, rollbackOnFailure: { waitMs: 3000 } });
+ */
+export async function runPlan(plan: Plan, o: RunOptions): Promise<RunOutcome> {
+  const first = await applyTracked(plan, o);
+  const out: RunOutcome = { ...first.result, ...(first.record ? { record: join(o.track!.store.dir(first.record.id), "run.json") } : {}) };
+  if (!o.rollbackOnFailure || plan.direction !== "up" || first.result.status === "interrupted") return out;
+  const failed = first.result.results.find((r) => r.status === "failed");
+  const failure = failed ? `${failed.key} failed: ${failed.error ?? "error"}` : await inactiveUnits(plan, first.result, o, o.rollbackOnFailure.waitMs);
+  if (!failure) return out;
+  out.failure = failure;
+  out.status = "failed";
+  const downPlan = down(plan, { results: first.result.results, backups: first.backups?.refs ?? {}, run: first.result.runId });
+  out.rollback = { plan: downPlan };
+  o.onEvent?.({ type: "rollback.start", runId: first.result.runId, reason: failure, changes: downPlan.changes.length });
+  if (hasChanges(downPlan)) {
+    try {
+      out.rollback.result = await runPlan(downPlan, { ...o, rollbackOnFailure: undefined, ...(o.track ? { track: { store: o.track.store } } : {}) });
+    } catch (e) {
+      out.rollback.error = (e as Error).message;
+    }
+  }
+  const status = out.rollback.error ? "error" : (out.rollback.result?.status ?? "nothing to roll back");
+  if (first.record && o.track) {
+    // A rollback is never a success: the record says the run failed, and why.
+    Object.assign(first.record, { status: "failed", error: failure });
+    first.record.rollback = { run: out.rollback.result?.runId ?? "", reason: failure, status };
+    o.track.store.write(first.record);
+  }
+  o.onEvent?.({ type: "rollback.done", runId: first.result.runId, ...(out.rollback.result ? { rollbackRunId: out.rollback.result.runId } : {}), status });
+  return out;
+}
+
+/** A progress line for the run's own events (record path, rollback start/end); undefined for others. */
+export function runEventLine(e: { type: string; [k: string]: unknown }): string | undefined {
+  if (e.type === "run.record") return `run record: ${e.path as string}`;
+  if (e.type === "rollback.start") return `rolling back run ${e.runId as string}: ${e.reason as string}`;
+  if (e.type === "rollback.done") return `rollback of run ${e.runId as string}${e.rollbackRunId ? ` (run ${e.rollbackRunId as string})` : ""}: ${e.status as string}`;
+  return undefined;
+}
+
+/** What the rollback did, for the report after a failed run. */
+export function describeRollback(out: RunOutcome): string {
+  const rb = out.rollback;
+  if (!rb) return "";
+  const lines = [`rolled back because ${out.failure ?? "the run failed"}.`];
+  if (rb.error) lines.push(`  the rollback could not run: ${rb.error}`);
+  else if (!rb.result) lines.push("  nothing to roll back: the run applied nothing reversible.");
+  else {
+    const r = rb.result;
+    const applied = r.results.filter((x) => x.status === "applied" || x.status === "skipped").map((x) => x.key);
+    lines.push(`  rollback run ${r.runId} ${r.status}: reverted (${applied.length}): ${applied.join(", ") || "none"}`);
+    for (const f of r.results.filter((x) => x.status === "failed")) lines.push(`  rollback failed: ${f.key}: ${f.error}`);
+    const pending = r.results.filter((x) => x.status === "pending").map((x) => x.key);
+    if (pending.length) lines.push(`  not reverted (${pending.length}): ${pending.join(", ")}`);
+  }
+  for (const w of rb.plan.warnings) lines.push(`  warning: ${w}`);
+  return lines.join("\n");
+}

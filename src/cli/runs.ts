@@ -1,0 +1,130 @@
+import { existsSync } from "node:fs";
+import { defineCommand } from "citty";
+import { consola } from "consola";
+import { load } from "../load.ts";
+import { HostKitError } from "../model/errors.ts";
+import type { Plan, TargetInfo } from "../model/plan.ts";
+import type { CompiledProject } from "../compile/index.ts";
+import { displayStatus, runPaths, RunStore, type RunRecord } from "../artifacts/runs.ts";
+import { resolveTargets, type TargetFlags } from "../targets/resolve.ts";
+import { jsonArg, printJson, repeated, requireArg } from "./common.ts";
+import { targetArgs, targetFlags } from "./target-args.ts";
+
+export const runsRootArgs = {
+  "runs-root": { type: "string", description: "Where run records are kept (default: the project's p.runs({ root }), else .hostkit/runs next to the infra file)", valueHint: "DIR" },
+} as const;
+
+/** The infra file a plan was made from, when its changes name one that exists here. */
+function planInfraFile(plan: Plan): string | undefined {
+  for (const c of plan.changes) {
+    const file = c.source?.replace(/:\d+$/, "");
+    if (file && /\.[cm]?[jt]s$/.test(file) && existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/**
+ * The run store of a project: from the infra file (its `p.runs` settings), or for a saved plan
+ * applied without one, from the infra file the plan names when it is here.
+ */
+export async function runStoreFor(o: { file?: string; project?: CompiledProject; plan?: Plan; runsRoot?: string; backupsRoot?: string; require?: string[] }): Promise<RunStore> {
+  const roots = { ...(o.runsRoot ? { runsRoot: o.runsRoot } : {}), ...(o.backupsRoot ? { backupsRoot: o.backupsRoot } : {}) };
+  if (o.file) return new RunStore(runPaths({ infraFile: o.file, ...(o.project ? { runs: o.project.runs } : {}), ...roots }));
+  const inferred = o.plan && !o.runsRoot ? planInfraFile(o.plan) : undefined;
+  if (inferred) {
+    try {
+      const project = await load(inferred, { require: o.require ?? [] });
+      if (project.project === o.plan!.project) return new RunStore(runPaths({ infraFile: inferred, runs: project.runs, ...roots }));
+    } catch (e) {
+      consola.warn(`could not load ${inferred} to find its runs root (${(e as Error).message.split("\n")[0]}); using .hostkit/runs here`);
+    }
+  }
+  return new RunStore(runPaths(roots));
+}
+
+/** The target named by flags, when any (runs and down filter records by it). */
+export function chosenTarget(project: CompiledProject | undefined, flags: TargetFlags): TargetInfo | undefined {
+  const chosen = flags.local || flags.root || flags.host?.length || flags.remote;
+  if (!chosen) return undefined;
+  const targets = resolveTargets(project?.hosts ?? [], flags);
+  if (targets.length !== 1) throw new HostKitError({ key: "--host", message: "choose one target" });
+  return targets[0]!.info;
+}
+
+function where(t: TargetInfo): string {
+  return t.transport === "root" ? `root ${t.root}` : t.transport === "ssh" ? `${t.name}${t.host && t.host !== t.name ? ` (${t.host})` : ""}` : "local";
+}
+
+function summary(r: RunRecord): string {
+  const n = (s: string) => r.changes.filter((c) => c.status === s).length;
+  const parts = [`${n("applied") + n("skipped")} applied`];
+  if (n("failed")) parts.push(`${n("failed")} failed`);
+  if (n("pending")) parts.push(`${n("pending")} not applied`);
+  return parts.join(", ");
+}
+
+export function formatRun(r: RunRecord, verbose: boolean, idWidth = r.id.length): string {
+  const head = `${r.id.padEnd(idWidth)}  ${r.direction.padEnd(4)}  ${displayStatus(r).padEnd(9)}  ${r.startedAt}  ${where(r.target)}  ${summary(r)}${r.rollback ? `  rolled back by ${r.rollback.run || "(nothing)"} (${r.rollback.status})` : ""}${r.from?.run ? `  reverses ${r.from.run}` : ""}`;
+  if (!verbose) return head;
+  const lines = [head, `  plan: ${r.plan}`];
+  if (r.from?.plan) lines.push(`  from: ${r.from.plan}`);
+  if (r.backups) lines.push(`  backups: ${r.backups}`);
+  if (r.error) lines.push(`  error: ${r.error}`);
+  if (r.rollback) lines.push(`  rollback: ${r.rollback.reason}`);
+  for (const c of r.changes) {
+    lines.push(`  ${c.status.padEnd(8)} ${c.key}${c.error ? `: ${c.error}` : ""}`);
+    if (c.backup) lines.push(`           backup ${c.backup.path} (sha256 ${c.backup.sha256.slice(0, 12)}…, ${c.backup.owner}:${c.backup.group} ${c.backup.mode.toString(8).padStart(4, "0")}, ${c.backup.size} bytes)`);
+  }
+  return lines.join("\n");
+}
+
+export default defineCommand({
+  meta: { name: "runs", description: "List tracked runs of a project (their records, copied plans and backups), or prune old ones" },
+  args: {
+    file: { type: "positional", description: "Infra file", required: false },
+    ...requireArg,
+    ...targetArgs,
+    ...runsRootArgs,
+    "backups-root": { type: "string", description: "Where backup payloads are kept", valueHint: "DIR" },
+    verbose: { type: "boolean", description: "Show each run's copied plan, backup payloads and change statuses" },
+    latest: { type: "boolean", description: "Only the newest run" },
+    id: { type: "string", description: "Only this run", valueHint: "RUN_ID" },
+    prune: { type: "boolean", description: "Remove older runs: records, copied plans and backup payloads (with --keep N)" },
+    keep: { type: "string", description: "Runs kept by --prune", valueHint: "N" },
+    ...jsonArg,
+  },
+  async run({ args, rawArgs }) {
+    if (!args.file && !args["runs-root"]) throw new HostKitError({ message: "hostkit runs needs the infra FILE (or --runs-root DIR)", hint: "hostkit runs infra/config.ts --host prod" });
+    const project = args.file ? await load(args.file, { require: repeated(rawArgs, "require") }) : undefined;
+    const store = await runStoreFor({ ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}) });
+    const target = chosenTarget(project, targetFlags(args, rawArgs));
+    const filter = { ...(project ? { project: project.project } : {}), ...(target ? { target } : {}) };
+    if (args.prune) {
+      const keep = Number(args.keep);
+      if (args.keep === undefined || !Number.isInteger(keep) || keep < 0) throw new HostKitError({ key: "--keep", message: "--prune needs --keep N (runs to keep, newest first)" });
+      const removed = store.prune(keep, filter);
+      if (args.json) printJson({ removed: removed.map((r) => r.id) });
+      else process.stdout.write(removed.length ? `Removed ${removed.length} run(s): ${removed.map((r) => r.id).join(", ")}\n` : "Nothing to prune.\n");
+      return 0;
+    }
+    let runs = store.list(filter);
+    if (args.id) {
+      runs = runs.filter((r) => r.id === args.id);
+      if (!runs.length) throw new HostKitError({ subject: `run ${args.id}`, message: `not found under ${store.paths.root}`, hint: "hostkit runs FILE lists the runs" });
+    }
+    if (args.latest) runs = runs.slice(-1);
+    if (args.json) {
+      printJson(runs);
+      return 0;
+    }
+    if (!runs.length) {
+      process.stdout.write(`No runs under ${store.paths.root}${target ? ` for ${where(target)}` : ""}.\n`);
+      return 0;
+    }
+    const verbose = !!args.verbose || !!args.id || !!args.latest;
+    const width = Math.max(...runs.map((r) => r.id.length));
+    const header = `${"RUN".padEnd(width)}  DIR   STATUS     STARTED                   TARGET  CHANGES`;
+    process.stdout.write(`${verbose ? "" : `${header}\n`}${runs.map((r) => formatRun(r, verbose, verbose ? undefined : width)).join(verbose ? "\n\n" : "\n")}\n`);
+    return 0;
+  },
+});
