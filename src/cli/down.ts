@@ -8,9 +8,9 @@ import { formatPlan } from "../plan/format.ts";
 import { readPlanFile, writePlanFile } from "../artifacts/plan-file.ts";
 import type { RunRecord, RunStore } from "../artifacts/runs.ts";
 import { jsonArg, printJson, repeated, requireArg } from "./common.ts";
-import { targetArgs, targetFlags } from "./target-args.ts";
+import { targetFlags } from "./target-args.ts";
 import { useColor } from "./output.ts";
-import { chosenTarget, runsRootArgs, runStoreFor } from "./runs.ts";
+import { chosenTarget, runsRootArgs, runStoreFor, targetOnlyArgs } from "./runs.ts";
 
 /** The run to reverse: `--run ID`, or `--last` (the newest up run of the project on the target). */
 function pickRun(store: RunStore, o: { run?: string; last?: boolean; project?: string; target?: Plan["target"] }): RunRecord {
@@ -20,6 +20,7 @@ function pickRun(store: RunStore, o: { run?: string; last?: boolean; project?: s
   const last = all.filter((r) => r.direction === "up").pop();
   if (!last) throw new HostKitError({ message: `no tracked up run under ${store.paths.root}${o.target ? ` for ${o.target.name}` : ""}`, hint: "runs are recorded by hostkit apply --track" });
   const undone = all.find((r) => r.direction === "down" && r.status === "ok" && r.from?.run === last.id);
+  if (!last.changes.some((c) => c.status === "applied" || c.status === "skipped")) consola.warn(`run ${last.id} (the newest up run) applied nothing${last.error ? ` (${last.error.split("\n")[0]})` : ""}; choose another with --run ID`);
   if (undone) consola.warn(`run ${last.id} was already rolled back by run ${undone.id}; its down plan will be refused as stale unless the host is back to what it left (choose another with --run ID)`);
   return last;
 }
@@ -38,7 +39,7 @@ export default defineCommand({
   args: {
     plan: { type: "positional", description: "The up plan file; with --run/--last, the infra FILE", required: false },
     ...requireArg,
-    ...targetArgs,
+    ...targetOnlyArgs,
     ...runsRootArgs,
     out: { type: "string", description: "Write the down plan (JSON) to FILE", valueHint: "FILE" },
     only: { type: "string", description: "Reverse only TYPE:ID (repeatable)", valueHint: "TYPE:ID" },

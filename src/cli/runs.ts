@@ -10,6 +10,10 @@ import { resolveTargets, type TargetFlags } from "../targets/resolve.ts";
 import { jsonArg, printJson, repeated, requireArg } from "./common.ts";
 import { targetArgs, targetFlags } from "./target-args.ts";
 
+/** Target flags without --ignore (no plan is made). */
+const { ignore: _ignore, ...targetOnlyArgs } = targetArgs;
+export { targetOnlyArgs };
+
 export const runsRootArgs = {
   "runs-root": { type: "string", description: "Where run records are kept (default: the project's p.runs({ root }), else .hostkit/runs next to the infra file)", valueHint: "DIR" },
 } as const;
@@ -83,7 +87,7 @@ export default defineCommand({
   args: {
     file: { type: "positional", description: "Infra file", required: false },
     ...requireArg,
-    ...targetArgs,
+    ...targetOnlyArgs,
     ...runsRootArgs,
     "backups-root": { type: "string", description: "Where backup payloads are kept", valueHint: "DIR" },
     verbose: { type: "boolean", description: "Show each run's copied plan, backup payloads and change statuses" },
