@@ -7,7 +7,7 @@ import type { SystemdService, SystemdTimer } from "../model/resource.ts";
 import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
 import { sha256, writeOp } from "./file.ts";
-import { backupPayload, onTarget, type Kind, type Op, type TargetCtx } from "./types.ts";
+import { backupPayload, onTarget, type Kind, type Op, type ProbeBatch, type TargetCtx } from "./types.ts";
 
 export const UNIT_DIR = "/etc/systemd/system";
 
@@ -31,6 +31,107 @@ function firstWord(out: { stdout: Uint8Array } | undefined): string {
   return (out ? text(out.stdout).trim().split("\n")[0] : "") || "unknown";
 }
 
+/**
+ * Many units' files in one command: args DIR UNIT…; prints the names of the unit files that exist (one
+ * a line, argument order), a NUL, their sizes (`wc -c`, same order), a NUL, then their bytes
+ * concatenated (`cat`). One `sh`, one `wc`, one `cat`, whatever the number of units.
+ */
+const UNIT_FILES = `cd -- "$1" 2>/dev/null || exit 0
+shift
+n=$#
+for u do if [ -e "$u" ] && [ ! -d "$u" ]; then set -- "$@" "$u"; fi; done
+shift "$n"
+[ "$#" -gt 0 ] || exit 0
+printf '%s\\n' "$@"
+printf '\\0'
+wc -c -- "$@"
+printf '\\0'
+exec cat -- "$@"
+`;
+
+/**
+ * Many units' \`is-enabled\` states in (usually) ONE systemctl call: args ROOT UNIT…; prints "UNIT STATE" lines.
+ * \`systemctl is-enabled a b c\` prints one line per unit but stops at the first unit it cannot find, so units
+ * with no unit file in any unit directory are left out up front (they have no state), and if it still stops
+ * early the unit it stopped at is skipped and the call resumes with the rest.
+ */
+const UNIT_ENABLED = `root=$1
+shift
+n=$#
+for u do
+  case $u in *@*) set -- "$@" "$u"; continue ;; esac
+  for d in /etc/systemd/system /run/systemd/system /usr/local/lib/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
+    if [ -e "$root$d/$u" ] || [ -L "$root$d/$u" ]; then set -- "$@" "$u"; break; fi
+  done
+done
+shift "$n"
+nl='
+'
+while [ "$#" -gt 0 ]; do
+  if [ -n "$root" ]; then out=$(systemctl --root="$root" is-enabled -- "$@" 2>/dev/null); else out=$(systemctl is-enabled -- "$@" 2>/dev/null); fi
+  while [ -n "$out" ] && [ "$#" -gt 0 ]; do
+    case $out in *"$nl"*) line=\${out%%"$nl"*}; out=\${out#*"$nl"} ;; *) line=$out; out= ;; esac
+    printf '%s %s\\n' "$1" "$line"
+    shift
+  done
+  [ "$#" -eq 0 ] || shift
+done
+exit 0
+`;
+
+const EMPTY = new Uint8Array(0);
+const enc = new TextEncoder();
+const ok = (s: string) => ({ code: 0, stdout: enc.encode(s), stderr: EMPTY });
+const fail = (why: string) => ({ code: 1, stdout: EMPTY, stderr: enc.encode(why) });
+
+/** `probeBatch` for units: 3 commands (2 offline) for any number of units, split back into what `probe` prints. */
+function unitProbeBatch<R extends Unit>(rs: R[], ctx: TargetCtx): ProbeBatch {
+  const names = rs.map((r) => r.name);
+  const unique = [...new Set(names)];
+  const cmds = [
+    ["sh", "-c", UNIT_FILES, "hostkit-units", onTarget(ctx, UNIT_DIR), ...unique],
+    ["sh", "-c", UNIT_ENABLED, "hostkit-enabled", ctx.root ?? "", ...unique],
+  ];
+  if (!ctx.root) cmds.push(["systemctl", "is-active", "--", ...unique]);
+  return {
+    cmds,
+    split(out) {
+      const content = new Map<string, Uint8Array>();
+      const raw = out[0]?.stdout ?? EMPTY;
+      const nul1 = raw.indexOf(0);
+      const nul2 = nul1 < 0 ? -1 : raw.indexOf(0, nul1 + 1);
+      if (nul2 >= 0) {
+        const existing = text(raw.subarray(0, nul1)).split("\n").filter(Boolean);
+        // `wc -c` prints one "SIZE NAME" line per file in argument order (then a total): only the numbers are used.
+        const sizes = text(raw.subarray(nul1 + 1, nul2)).split("\n").slice(0, existing.length).map((l) => Number(/^\s*(\d+)/.exec(l)?.[1] ?? NaN));
+        const body = raw.subarray(nul2 + 1);
+        // A file that changed between `wc` and `cat` leaves the lengths inconsistent: then no content is trusted.
+        if (sizes.length === existing.length && !sizes.some(Number.isNaN) && sizes.reduce((a, n) => a + n, 0) === body.length) {
+          let at = 0;
+          existing.forEach((n, i) => content.set(n, body.subarray(at, (at += sizes[i]!))));
+        }
+      }
+      const enabled = new Map<string, string>();
+      for (const line of text(out[1]?.stdout ?? EMPTY).split("\n")) {
+        const sp = line.indexOf(" ");
+        if (sp > 0) enabled.set(line.slice(0, sp), line.slice(sp + 1));
+      }
+      const activeLines = out[2] ? text(out[2].stdout).split("\n").slice(0, unique.length) : [];
+      const active = new Map(activeLines.length === unique.length ? unique.map((n, i) => [n, activeLines[i]!] as const) : []);
+      return names.map((n) => {
+        const c = content.get(n);
+        const e = enabled.get(n);
+        const per = [c ? { code: 0, stdout: c, stderr: EMPTY } : fail(`cat: ${n}: No such file or directory\n`), e ? ok(`${e}\n`) : fail(`Failed to get unit file state for ${n}\n`)];
+        if (!ctx.root) {
+          const a = active.get(n);
+          per.push(a ? ok(`${a}\n`) : fail(""));
+        }
+        return per;
+      });
+    },
+  };
+}
+
 function unitKind<R extends Unit>(type: R["type"]): Kind<R, UnitFact> {
   return {
     type,
@@ -39,6 +140,7 @@ function unitKind<R extends Unit>(type: R["type"]): Kind<R, UnitFact> {
       if (!ctx.root) cmds.push(["systemctl", "is-active", "--", r.name]);
       return cmds;
     },
+    probeBatch: unitProbeBatch,
     parse(_r, out) {
       const exists = out[0]?.code === 0;
       const content = exists ? text(out[0]!.stdout) : undefined;

@@ -8,7 +8,6 @@
 import { readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
-import { consola } from "consola";
 import { Client, utils, type AnyAuthMethod, type AuthenticationType, type ClientChannel, type ParsedKey } from "ssh2";
 import {
   appendKnownHost,
@@ -44,11 +43,23 @@ export interface SshOptions {
   retry?: false | number | { attempts: number; baseDelay: number; maxDelay: number };
   /** Handshake + authentication deadline per attempt (default 20 s). */
   connectTimeoutMs?: number;
+  /**
+   * Progress events. Without a handler, retries are logged (stderr) here; with one, the handler owns
+   * rendering them (the CLI prints them as lines, or as JSON with --json). Recording a host key is
+   * always logged on stderr as well.
+   */
   onEvent?: (e: TransportEvent) => void;
+}
+
+/** A log line on stderr (never stdout: `--json` output must stay parseable). */
+function note(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 export type TransportEvent =
   | { type: "ssh.retry"; target: string; attempt: number; attempts: number; delayMs: number; error: string }
+  /** The last attempt failed too: the connection is given up (the error that follows says why). */
+  | { type: "ssh.failed"; target: string; attempt: number; attempts: number; error: string }
   | { type: "ssh.connected"; target: string; ms: number; attempts: number }
   | { type: "ssh.hostkey.recorded"; target: string; fingerprint: string; file: string };
 
@@ -202,13 +213,13 @@ export async function openSsh(o: SshOptions): Promise<SshRunner> {
           if (check.kind === "unknown" && o.acceptHosts) {
             appendKnownHost(knownHostsFile, name, blob);
             emit({ type: "ssh.hostkey.recorded", target, fingerprint: fp, file: knownHostsFile });
-            consola.info(`recorded host key of ${name} (${fp}) in ${knownHostsFile}`);
+            note(`ssh ${target}: recorded host key of ${name} (${fp}) in ${knownHostsFile}`);
             return true;
           }
           refusal = new SshConnectError(
             check.kind === "unknown"
               ? `unknown host key for ${name} (${fp}): it is not in ${knownHostsFile}. Check the fingerprint, ` +
-                  `then connect with acceptHosts: true to record it (or append \`ssh-keyscan -p ${port} ${host}\` to that file)`
+                  `then connect with acceptHosts: true (--accept-hosts) to record it (or append \`ssh-keyscan -p ${port} ${host}\` to that file)`
               : check.kind === "revoked"
                 ? `host key of ${name} (${fp}) is marked @revoked in ${knownHostsFile}:${check.line}; refusing to connect`
                 : `HOST KEY CHANGED for ${name}: the server offered ${fp}, but ${knownHostsFile}:${check.line} holds a ` +
@@ -243,12 +254,13 @@ export async function openSsh(o: SshOptions): Promise<SshRunner> {
       const err = e as SshConnectError;
       if (err.reason !== "unreachable") throw err;
       if (attempt >= policy.attempts) {
+        emit({ type: "ssh.failed", target, attempt, attempts: policy.attempts, error: err.message });
         const tries = policy.attempts === 1 ? "" : ` (gave up after ${policy.attempts} attempts)`;
         throw new SshConnectError(`${err.message}${tries}`, "unreachable");
       }
       const delayMs = Math.min(policy.maxDelay, policy.baseDelay * 2 ** (attempt - 1));
       emit({ type: "ssh.retry", target, attempt, attempts: policy.attempts, delayMs, error: err.message });
-      consola.warn(`ssh ${target}: attempt ${attempt}/${policy.attempts} failed (${err.message}); retrying in ${delayMs} ms`);
+      if (!o.onEvent) note(`ssh ${target}: attempt ${attempt}/${policy.attempts} failed (${err.message}); retrying in ${delayMs} ms`);
       await Bun.sleep(delayMs);
     }
   }

@@ -1,0 +1,111 @@
+/**
+ * Several hosts: `--host a --host b` plans and applies both containers in parallel (the wall time of
+ * both together is well under the sum of each alone: every host's apply includes a 1.5 s command)
+ * and reports per host.
+ *
+ * Remote mode: needs two hosts declared in the infra-file config (examples/integration-hosts.ts).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { announceSkip, ENABLED, getHost, hostkit, hostLine, onHost, removeTempDirs, SETUP_MS, stackLines, tag, tempDir, TEST_MS, TOOL, writeInfra, type Host } from "./harness.ts";
+
+announceSkip("test/integration/multi-host.test.ts");
+
+describe.skipIf(!ENABLED)("several hosts in parallel", () => {
+  let a: Host;
+  let b: Host;
+  let file = "";
+  let skip = "";
+  const t = tag();
+  const data = `/srv/hk-multi-${t}`;
+  const clean = `rm -rf ${data}; exit 0`;
+
+  beforeAll(async () => {
+    const ha = await getHost();
+    const hb = TOOL === "incus" ? await getHost({ privileged: true }) : await getHost({ remoteIndex: 1 });
+    if ("skip" in ha || "skip" in hb) {
+      skip = "skip" in ha ? ha.skip : (hb as { skip: string }).skip;
+      console.log(`[skip] test/integration/multi-host.test.ts: ${skip}`);
+      return;
+    }
+    a = ha;
+    b = hb;
+    const dir = tempDir("hk-multi-");
+    const kh = join(dir, "known_hosts");
+    file = writeInfra(
+      dir,
+      "multi.ts",
+      `import { project } from "hostkit";
+export default project("hkmulti", (p) => {
+  ${hostLine("a", a, { knownHostsFile: kh })}
+  ${hostLine("b", b, { knownHostsFile: kh })}
+  p.roots({ data: "/srv" });
+  p.service("hk-multi-${t}", (s) => {
+    s.storage("data", { mode: 0o750 });
+    s.command("pause", { exec: ["sleep", "1.5"] });
+  });
+});
+`,
+    );
+  }, SETUP_MS);
+
+  afterAll(async () => {
+    if (a) await onHost(a, clean);
+    if (b) await onHost(b, clean);
+    removeTempDirs();
+  }, TEST_MS);
+
+  test("plan --host a --host b: one plan per host", async () => {
+    if (skip) return;
+    const r = await hostkit(["plan", file, "--host", "a", "--host", "b"]);
+    expect(stackLines(r.stderr)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Plan for hkmulti on a (${a.user}@${a.host}:${a.port})`);
+    expect(r.stdout).toContain(`Plan for hkmulti on b (${b.user}@${b.host}:${b.port})`);
+    const json = JSON.parse((await hostkit(["plan", file, "--host", "a", "--host", "b", "--json"])).stdout) as { target: { name: string } }[];
+    expect(json.map((p) => p.target.name)).toEqual(["a", "b"]);
+  }, TEST_MS);
+
+  test("apply --host a --host b runs the hosts in parallel (wall time < sum of each alone) and reports per host", async () => {
+    if (skip) return;
+    const apply = (...hosts: string[]) => hostkit(["apply", file, ...hosts.flatMap((x) => ["--host", x]), "--confirm"], { waitForLock: true });
+    await onHost(a, clean);
+    await onHost(b, clean);
+    const alone = [await apply("a"), await apply("b")];
+    for (const r of alone) expect({ code: r.code, errors: stackLines(r.stderr) }).toEqual({ code: 0, errors: [] });
+    await onHost(a, clean);
+    await onHost(b, clean);
+    const both = await apply("a", "b");
+    expect(stackLines(both.stderr)).toEqual([]);
+    expect(both.code).toBe(0);
+    const sum = alone[0]!.ms + alone[1]!.ms;
+    console.log(`[multi-host] a alone ${alone[0]!.ms.toFixed(0)} ms + b alone ${alone[1]!.ms.toFixed(0)} ms = ${sum.toFixed(0)} ms; both at once ${both.ms.toFixed(0)} ms`);
+    // Sequential would be ≈ the sum; parallel overlaps at least the two 1.5 s commands.
+    expect(both.ms).toBeLessThan(sum - 1000);
+    // Per host: each plan, and each change's progress line prefixed with its host (progress lines go to
+    // stdout or stderr depending on their level: look at both, as a terminal shows them).
+    const out = both.stdout + both.stderr;
+    expect(out).toContain("Plan for hkmulti on a");
+    expect(out).toContain("Plan for hkmulti on b");
+    for (const host of ["a", "b"]) {
+      expect(out).toMatch(new RegExp(`\\[${host}\\] directory:${data}  \\d+ ms`));
+      expect(out).toMatch(new RegExp(`\\[${host}\\] command:pause  1\\d{3} ms`));
+    }
+    expect((await onHost(a, `stat -c %a ${data}`)).trim()).toBe("750");
+    expect((await onHost(b, `stat -c %a ${data}`)).trim()).toBe("750");
+  }, TEST_MS);
+
+  test("one host failing does not hide the other's result", async () => {
+    if (skip) return;
+    // b's directory is made a file: its create fails there, a (already converged) has nothing to do.
+    await onHost(b, `rm -rf ${data}; echo x > ${data}`);
+    const r = await hostkit(["apply", file, "--host", "a", "--host", "b", "--confirm"], { waitForLock: true });
+    expect(stackLines(r.stderr)).toEqual([]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("Plan for hkmulti on a");
+    expect(r.stdout).toMatch(/Plan for hkmulti on a[^\n]*\n+No changes/);
+    const out = r.stdout + r.stderr;
+    expect(out).toContain(`[b] directory:${data}`);
+    expect(out).toMatch(/failed: directory:/);
+  }, TEST_MS);
+});
