@@ -133,7 +133,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         result.error = error;
         result.ms = ms;
         emit({ type: "change.failed", key: change.key, error });
-        status = "failed";
+        // A terminal's Ctrl-C reaches the running step too: that is an interrupted run, not a failed one.
+        status = opts.signal?.aborted ? "interrupted" : "failed";
         break;
       }
       result.status = ran === 0 && ops.length > 0 ? "skipped" : "applied";

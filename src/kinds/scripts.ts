@@ -25,16 +25,17 @@ fi`;
  * Args: DEST MODE OWNER GROUP ROOT (owner/group resolution as in OWNER_IDS). Stdin starts with the
  * payload's length on one line: a payload cut short (the applier was killed mid-write) is refused and
  * the target keeps its old content. Leftover temp files of earlier, killed writes are removed after
- * the rename (the host lock guarantees no other apply is writing here).
+ * the rename (the host lock guarantees no other apply is writing here). A terminal's Ctrl-C (SIGINT
+ * to the whole process group) is ignored: the applier finishes the step it is in, then stops.
  */
 export const WRITE_FILE = `set -eu
+trap '' INT
 dest=$1 mode=$2 owner=$3 group=$4 root=$5
 dir=\${dest%/*}; [ -n "$dir" ] || dir=/
 ${OWNER_IDS}
 [ -d "$dir" ] || mkdir -p -- "$dir"
 tmp=$(mktemp "$dir/.hostkit-tmp.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
-trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 IFS= read -r size
@@ -52,6 +53,7 @@ rm -f -- "$dir"/.hostkit-tmp.?????? 2>/dev/null || true
 
 /** Directory: create (with parents), then owner and mode. Args: PATH MODE OWNER GROUP ROOT. */
 export const MAKE_DIR = `set -eu
+trap '' INT
 path=$1 mode=$2 owner=$3 group=$4 root=$5
 ${OWNER_IDS}
 mkdir -p -- "$path"
