@@ -4,11 +4,13 @@
  * bytes; env values full of shell syntax. Both on this machine (--local, in a temp dir) and offline
  * (--root). A second plan finds nothing to do (the probes read these names back correctly).
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnvFile } from "../../src/render/dotenv.ts";
-import { hostkit, infraFile, tempDir } from "../plan/helpers.ts";
+import { hostkit, infraFile, removeTempDirs, tempDir } from "../plan/helpers.ts";
+
+afterAll(removeTempDirs);
 
 const BYTES = [0xff, 0xfe, 0x00, 0x0a, 0x80, 0xc3, 0x28, 0x27, 0x24, 0x28, 0x60];
 const ENV_VALUE = "a \"b\" 'c' $HOME $(touch MARK) `touch MARK` \\e\nsecond line";

@@ -11,11 +11,13 @@
  * `.hostkit-tmp.*` leftovers. Each following trial breaks the stale lock with --break-lock. Finally one
  * more apply converges (a plan then has no changes) and removes the leftover temp files it finds.
  */
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { hostkit, MAIN, REPO, tempDir, USER_ENV } from "../plan/helpers.ts";
+import { hostkit, MAIN, removeTempDirs, REPO, tempDir, USER_ENV } from "../plan/helpers.ts";
 import { bigContent, bigProject, lockHolder, sleep } from "./big.ts";
+
+afterAll(removeTempDirs);
 
 const TRIALS = 24;
 const N = 200;

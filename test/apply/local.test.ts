@@ -7,7 +7,9 @@ import { afterAll, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Plan } from "../../src/model/plan.ts";
-import { hostkit, infraFile, tempDir } from "../plan/helpers.ts";
+import { hostkit, infraFile, removeTempDirs, tempDir } from "../plan/helpers.ts";
+
+afterAll(removeTempDirs);
 
 const USER = `hk-t${process.pid % 100000}`;
 const canUseradd = Bun.which("useradd") !== null && process.getuid?.() === 0;

@@ -2,12 +2,14 @@
  * The host lock: a second apply is refused naming the first run; the lock is released on success,
  * on failure and on Ctrl-C; a lock whose holder is gone is reported stale and --break-lock breaks it.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { hostkit, infraFile, MAIN, REPO, tempDir, USER_ENV } from "../plan/helpers.ts";
+import { hostkit, infraFile, MAIN, removeTempDirs, REPO, tempDir, USER_ENV } from "../plan/helpers.ts";
 import { bigProject, lockHolder, rootLock, until } from "./big.ts";
+
+afterAll(removeTempDirs);
 
 /** The CLI in the background; with `ownGroup` it leads its own process group (setsid), like a job in a terminal. */
 function spawnApply(args: string[], env: Record<string, string> = {}, ownGroup = false) {

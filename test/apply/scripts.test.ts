@@ -3,13 +3,15 @@
  * short (what an applier killed mid-write leaves its writer with), offline trees resolve owners through
  * their own passwd/group (root without one), and offline accounts get missing supplementary groups.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ADD_ACCOUNT_OFFLINE, MAKE_DIR, WRITE_FILE } from "../../src/kinds/scripts.ts";
 import { localRunner } from "../../src/targets/local.ts";
 import { text } from "../../src/targets/runner.ts";
-import { tempDir } from "../plan/helpers.ts";
+import { removeTempDirs, tempDir } from "../plan/helpers.ts";
+
+afterAll(removeTempDirs);
 
 const runner = localRunner();
 const sized = (body: Uint8Array | string) => Buffer.concat([Buffer.from(`${Buffer.byteLength(body)}\n`), Buffer.from(body)]);

@@ -4,11 +4,13 @@
  * error message (a later command prints the secret to stderr and fails), and not any process's argv
  * while the apply runs (a separate sampler reads every /proc/PID/cmdline in a tight loop).
  */
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { hostkit, infraFile, tempDir } from "../plan/helpers.ts";
+import { hostkit, infraFile, removeTempDirs, tempDir } from "../plan/helpers.ts";
+
+afterAll(removeTempDirs);
 
 const CANARY = `canary-${randomUUID()}`;
 

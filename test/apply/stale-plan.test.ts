@@ -1,8 +1,10 @@
 /** A saved plan applied after the target changed is refused, listing the drifted resources; nothing is applied. */
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { hostkit, infraFile, readTree, tempDir } from "../plan/helpers.ts";
+import { hostkit, infraFile, readTree, removeTempDirs, tempDir } from "../plan/helpers.ts";
+
+afterAll(removeTempDirs);
 
 const dir = tempDir("hostkit-stale-");
 const config = infraFile(

@@ -1,9 +1,11 @@
 /** Plan/apply flags as a user meets them: --ignore, --detailed-exitcode, --dry-run, --confirm; and the runtime API. */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { apply, formatPlan, load, plan, Target } from "../../src/api.ts";
-import { hostkit, infraFile, readTree, tempDir } from "./helpers.ts";
+import { hostkit, infraFile, readTree, removeTempDirs, tempDir } from "./helpers.ts";
+
+afterAll(removeTempDirs);
 
 const dir = tempDir("hostkit-cli-");
 const config = infraFile(

@@ -3,7 +3,7 @@
  * the tree's own etc/passwd and etc/group, contents, unit enablement symlinks) and nothing else; a
  * second plan on the same root reports zero changes.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../../src/load.ts";
@@ -11,7 +11,9 @@ import type { Resource } from "../../src/model/resource.ts";
 import { renderUnit } from "../../src/render/systemd.ts";
 import { parseEnvFile } from "../../src/render/dotenv.ts";
 import { contentBytes } from "../../src/kinds/file.ts";
-import { hostkit, idsOf, readTree, REPO, tempDir, type Entry } from "./helpers.ts";
+import { hostkit, idsOf, readTree, removeTempDirs, REPO, tempDir, type Entry } from "./helpers.ts";
+
+afterAll(removeTempDirs);
 
 const examples = readdirSync(join(REPO, "examples"))
   .filter((f) => f.endsWith(".ts"))

@@ -3,11 +3,13 @@
  * file content, mode, owner, a unit file edit, a disabled unit (wants symlink removed), an env file
  * `set` value, a deleted directory.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Plan } from "../../src/model/plan.ts";
-import { hostkit, idsOf, infraFile, tempDir } from "./helpers.ts";
+import { hostkit, idsOf, infraFile, removeTempDirs, tempDir } from "./helpers.ts";
+
+afterAll(removeTempDirs);
 
 const dir = tempDir("hostkit-edits-");
 const root = join(dir, "root");

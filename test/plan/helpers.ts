@@ -1,5 +1,4 @@
 /** @internal Shared by test/plan and test/apply: temp dirs, the real CLI, infra files, reading a tree back. */
-import { afterAll } from "bun:test";
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -8,11 +7,13 @@ export const REPO = resolve(import.meta.dir, "../..");
 export const MAIN = join(REPO, "src/main.ts");
 
 const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
 
-/** A temp dir removed after the test file. */
+/** Remove every temp dir made so far. Each test file registers it: `afterAll(removeTempDirs)`. */
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A temp dir, removed by `removeTempDirs` (after the test file). */
 export function tempDir(prefix = "hostkit-test-"): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   made.push(d);
@@ -28,8 +29,19 @@ export interface Cli {
 /** The environment a user's shell has (bun test sets NODE_ENV=test, which silences consola's progress lines). */
 export const USER_ENV: Record<string, string | undefined> = { ...process.env, NODE_ENV: "production", NO_COLOR: "1" };
 
-/** `hostkit ARGS…` from source, no TTY, NO_COLOR; never throws on a non-zero exit. */
+/**
+ * `hostkit ARGS…` from source, no TTY, NO_COLOR; never throws on a non-zero exit. `--local` runs share
+ * this machine's host lock with any other suite running here at the same time: they wait for it.
+ */
 export async function hostkit(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Cli> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await hostkitOnce(args, opts);
+    if (!(args.includes("--local") && r.code === 1 && r.stderr.includes("another apply holds the host lock") && attempt < 100)) return r;
+    await Bun.sleep(200);
+  }
+}
+
+async function hostkitOnce(args: string[], opts: { env?: Record<string, string>; cwd?: string }): Promise<Cli> {
   const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: opts.cwd ?? REPO, env: { ...USER_ENV, ...opts.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };

@@ -1,8 +1,10 @@
 /** `hostkit schema plan` prints a JSON Schema that real saved plans validate against (and broken ones do not). */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hostkit, infraFile, tempDir } from "./helpers.ts";
+import { hostkit, infraFile, removeTempDirs, tempDir } from "./helpers.ts";
+
+afterAll(removeTempDirs);
 
 type Schema = Record<string, unknown>;
 
