@@ -1,6 +1,6 @@
 /** Running the real `hostkit` binary (from source) and looking at what it left on disk. */
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -29,8 +29,18 @@ export async function ok(args: string[], o: { cwd: string; env?: Record<string, 
   return r;
 }
 
+const made: string[] = [];
+
+/** Remove the temporary directories made so far (call from afterAll; keep them with HOSTKIT_KEEP_TEMP=1). */
+export function cleanup(): void {
+  if (!process.env.HOSTKIT_KEEP_TEMP) for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A temporary directory, removed by `cleanup()`. */
 export function tempDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `hk-${name}-`));
+  const d = mkdtempSync(join(tmpdir(), `hkdown-${name}-`));
+  made.push(d);
+  return d;
 }
 
 /** Write an infra file into `dir`. */

@@ -1,8 +1,10 @@
 /** Rollback on this machine (`--local`), confined to files in a temporary directory. */
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { infra, ok, snapshot, tempDir } from "./helpers.ts";
+import { cleanup, infra, ok, snapshot, tempDir } from "./helpers.ts";
+
+afterAll(cleanup);
 
 test("--local: apply v1, apply v2, down --last: files and env file back to v1 byte for byte, with modes", async () => {
   const dir = tempDir("local");

@@ -3,10 +3,12 @@
  * the down plan (from a saved plan or a tracked run), apply it, and compare the tree byte for byte,
  * with owners and modes, against what v1 left.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { filesUnder, hk, infra, ok, runIdOf, snapshot, tempDir, transcript } from "./helpers.ts";
+import { cleanup, filesUnder, hk, infra, ok, runIdOf, snapshot, tempDir, transcript } from "./helpers.ts";
+
+afterAll(cleanup);
 
 const V1 = `export default project("demo", (p) => {
   p.account("app", { system: true });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSkip, ssh, testHost, type TestHost } from "../hosts/testhost.ts";
-import { hk, infra, ok, tempDir } from "./helpers.ts";
+import { cleanup, hk, infra, ok, tempDir } from "./helpers.ts";
 
 let host: TestHost | undefined;
 let skip = "";
@@ -25,6 +25,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  cleanup();
   if (!host) return;
   await ssh(host, `systemctl disable --now ${unit} 2>/dev/null; rm -rf /etc/systemd/system/${unit} /etc/${tag} /srv/${tag} ${log}; systemctl daemon-reload`);
 });

@@ -2,7 +2,7 @@
  * Run records are written as the run goes (after every change, atomically), backups are taken and
  * recorded before the change that overwrites them, and a run cut short stays visibly incomplete.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../../src/load.ts";
@@ -11,7 +11,9 @@ import { runPlan } from "../../src/apply/rollback.ts";
 import { displayStatus, runPaths, RunStore, type RunRecord } from "../../src/artifacts/runs.ts";
 import { localRunner } from "../../src/targets/local.ts";
 import type { Runner } from "../../src/targets/runner.ts";
-import { infra, tempDir } from "../down/helpers.ts";
+import { cleanup, infra, tempDir } from "../down/helpers.ts";
+
+afterAll(cleanup);
 
 const V1 = `export default project("rec", (p) => {
   p.file("/etc/rec/a.conf", { content: "a1\\n" });
