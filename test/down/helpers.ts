@@ -16,6 +16,15 @@ export interface Result {
 export const transcript: string[] = [];
 
 export async function hk(args: string[], o: { cwd: string; env?: Record<string, string> }): Promise<Result> {
+  // --local runs share this machine's host lock with any other suite running here: wait for it.
+  for (let attempt = 0; ; attempt++) {
+    const r = await hkOnce(args, o);
+    if (!(args.includes("--local") && r.code === 1 && r.stderr.includes("another apply holds the host lock") && attempt < 150)) return r;
+    await Bun.sleep(200);
+  }
+}
+
+async function hkOnce(args: string[], o: { cwd: string; env?: Record<string, string> }): Promise<Result> {
   const proc = Bun.spawn(["bun", MAIN, ...args], { cwd: o.cwd, env: { ...process.env, NO_COLOR: "1", NODE_ENV: "production", TEST: "", ...o.env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   transcript.push(stdout, stderr);
