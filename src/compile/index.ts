@@ -47,6 +47,8 @@ interface Scope {
   owner: string;
   storage: Map<string, string>;
   envs: Map<string, string>;
+  /** The default group for an owner: a declared account's primary group, else the owner's name. */
+  groupOf: (owner: string) => string;
 }
 
 function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out: Resource[]) {
@@ -80,7 +82,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
         if (secret && m & 0o007) {
           throw new HostKitError({ subject, key: "mode", source: item.source, message: `secret storage must not be accessible to others (mode ${formatMode(m)})` });
         }
-        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? owner, mode: m, rollback: o.rollback ?? "keep" });
+        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? scope.groupOf(owner), mode: m, rollback: o.rollback ?? "keep" });
         break;
       }
       case "file": {
@@ -93,7 +95,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           path: item.path,
           ...(item.content !== undefined ? { content: item.content } : { contentBase64: item.contentBase64 }),
           owner,
-          group: o.group ?? owner,
+          group: o.group ?? scope.groupOf(owner),
           mode: mode(o.mode, 0o644, subject, item.source),
           rollback: o.rollback ?? "delete",
         });
@@ -118,7 +120,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           set,
           secret,
           owner,
-          group: o.group ?? owner,
+          group: o.group ?? scope.groupOf(owner),
           mode: mode(o.mode, 0o600, subject, item.source),
           rollback: "delete",
         });
@@ -245,11 +247,16 @@ function daemonContext(project: ProjectDecl, scope: Scope, subject: string, sour
 /** Compile a project declaration. Throws one HostKitError listing every diagnostic found. */
 export function compile(project: ProjectDecl): CompiledProject {
   const resources: Resource[] = [];
-  compileItems(project, project.items, { label: `project "${project.name}"`, owner: "root", storage: new Map(), envs: envMap(project.items) }, resources);
+  const primary = new Map<string, string>();
+  for (const i of [...project.items, ...project.services.flatMap((x) => x.items)]) {
+    if (i.kind === "account" && i.opts.group) primary.set(i.name, i.opts.group);
+  }
+  const groupOf = (owner: string) => primary.get(owner) ?? owner;
+  compileItems(project, project.items, { label: `project "${project.name}"`, owner: "root", storage: new Map(), envs: envMap(project.items), groupOf }, resources);
   for (const svc of project.services) {
     const hasAccount = svc.items.some((i) => i.kind === "account");
     const storage = new Map(svc.items.flatMap((i) => (i.kind === "storage" ? [[i.name, i.path] as const] : [])));
-    compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items) }, resources);
+    compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items), groupOf }, resources);
   }
   checkDuplicates(resources);
   const ordered = resources

@@ -23,12 +23,7 @@ const examples = readdirSync(join(REPO, "examples"))
  * Examples that cannot converge yet, with why. Each is still run, and must still fail for that reason
  * (so this list shrinks as soon as the cause is fixed).
  */
-const KNOWN: Record<string, RegExp> = {
-  // `p.account("app", { group: "gh-relay" })` + `p.directory("/srv/app", { owner: "app" })`: compile
-  // defaults the directory's group to the owner's NAME ("app"), not the owner's primary group
-  // ("gh-relay"), and no group "app" exists (useradd would fail the same way on a live host).
-  "files-and-rollback.ts": /directory:\/srv\/app.*unknown group app/,
-};
+const KNOWN: Record<string, RegExp> = {};
 
 /** `--require F` named in an example's header comment (e.g. "hostkit dump --require X this.ts"). */
 function requires(file: string): string[] {
