@@ -25,7 +25,8 @@ export function lockPath(ctx: TargetCtx): string {
   return `${dirname(root)}/.${basename(root)}.hostkit.lock`;
 }
 
-function alive(pid: number): boolean {
+/** Is this process (on this machine) still running? */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -35,7 +36,7 @@ function alive(pid: number): boolean {
 }
 
 export function isStale(h: LockHolder): boolean {
-  return h.host === hostname() && !alive(h.pid);
+  return h.host === hostname() && !pidAlive(h.pid);
 }
 
 export async function acquireLock(runner: Runner, ctx: TargetCtx, runId: string, opts: { breakStale?: boolean } = {}): Promise<LockHolder> {

@@ -16,6 +16,7 @@ import { TargetInfoSchema, type Plan, type TargetInfo } from "../model/plan.ts";
 import type { RunsOptions } from "../dsl/options.ts";
 import { writePlanFile } from "./plan-file.ts";
 import { writePrivate } from "./private.ts";
+import { pidAlive } from "../apply/lock.ts";
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -79,15 +80,6 @@ export function runPaths(o: { infraFile?: string; runs?: RunsOptions; runsRoot?:
 /** Same target: kind, name and where it points (not the user or sudo it connects with). */
 export function sameTarget(a: TargetInfo, b: TargetInfo): boolean {
   return a.transport === b.transport && a.name === b.name && (a.root ?? "") === (b.root ?? "") && (a.host ?? "") === (b.host ?? "") && (a.port ?? 22) === (b.port ?? 22);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** "ok", "failed", "interrupted", "running", or "cut short" (still "running" but its controller is gone). */
