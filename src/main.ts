@@ -3,8 +3,12 @@
  * The `hostkit` binary. Owns the top-level catch and exit codes: 0 ok, 1 error, 2 changes present
  * (with --detailed-exitcode). User errors print as diagnostics, never as stack traces.
  */
-import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+import type { CommandDef } from "citty";
 import { COMMIT, VERSION } from "./version.ts";
+
+// citty and consola decide on colour once, when first imported: no escape codes into pipes and files.
+if (!process.stdout.isTTY && process.env.FORCE_COLOR === undefined) process.env.NO_COLOR ??= "1";
+const { defineCommand, runCommand, showUsage } = await import("citty");
 
 const subCommands = {
   dump: () => import("./cli/dump.ts").then((m) => m.default),
