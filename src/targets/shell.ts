@@ -39,6 +39,8 @@ function programLine(argv: readonly string[]): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Probe batches: N commands, ONE round trip, and per command only its own fork: outputs go to files, then one
 // `wc -c` gives every size and one `cat | base64` carries every byte (NULs, newlines, binary all survive).
+// Probes only read, so they run at the same time (BATCH_PARALLEL at once, exit codes collected in order):
+// the slow ones (`systemctl` waits on PID 1) overlap with the rest instead of adding up.
 //
 //   #HK-BATCH <n>
 //   #HK-CODES <code0> <code1> ...
@@ -49,11 +51,19 @@ function programLine(argv: readonly string[]): string {
 //   #HK-DONE
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Batch commands running at once (a wave); the next wave starts when this one has finished. */
+export const BATCH_PARALLEL = 16;
+
 /** One `sh -s` script running every command (stdin from /dev/null, so none can eat the script). */
 export function batchScript(cmds: readonly (readonly string[])[]): string {
   const files = cmds.flatMap((_, i) => [`"$d/o${i}"`, `"$d/e${i}"`]).join(" ");
   const lines = ["d=$(mktemp -d) || exit 97", `trap 'rm -rf "$d"' 0`, "c="];
-  cmds.forEach((argv, i) => lines.push(`${programLine(argv)} </dev/null >"$d/o${i}" 2>"$d/e${i}"; c="$c $?"`));
+  cmds.forEach((argv, i) => {
+    lines.push(`${programLine(argv)} </dev/null >"$d/o${i}" 2>"$d/e${i}" & p${i}=$!`);
+    if ((i + 1) % BATCH_PARALLEL === 0 || i === cmds.length - 1) {
+      for (let k = i - (i % BATCH_PARALLEL); k <= i; k++) lines.push(`wait "$p${k}"; c="$c $?"`);
+    }
+  });
   lines.push(
     `printf '#HK-BATCH %d\\n#HK-CODES%s\\n#HK-SIZES\\n' ${cmds.length} "$c"`,
     ...(cmds.length ? [`wc -c ${files}`] : []),

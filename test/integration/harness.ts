@@ -10,10 +10,10 @@
  * - Commands on the host go through `incus exec` (incus) or the system ssh client (remote), never
  *   through HostKit itself, so a HostKit bug cannot hide behind its own reads.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { isSkip, run, ssh, testHost, type ExecResult, type Skip, type TestHost, type TestHostOptions } from "../hosts/testhost.ts";
+import { isSkip, ssh, testHost, type ExecResult, type Skip, type TestHost, type TestHostOptions } from "../hosts/testhost.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const TOOL = process.env.HOSTKIT_INTEGRATION_TOOL ?? "";
@@ -65,18 +65,19 @@ async function hostsFromInfraFile(file: string): Promise<TestHost[]> {
  * declared remote host. Resolves to `{ skip }` when integration tests are off or the host is missing.
  */
 export async function getHost(opts: TestHostOptions & { remoteIndex?: number } = {}): Promise<Host | Skip> {
-  if (!ENABLED) return { skip: SKIP_REASON };
+  const tool = process.env.HOSTKIT_INTEGRATION_TOOL ?? ""; // read now: the bench sets a default
+  if (tool !== "incus" && tool !== "remote") return { skip: SKIP_REASON };
   const config = process.env.HOSTKIT_INTEGRATION_CONFIG ?? "";
-  if (TOOL === "remote" && /\.(ts|js|mjs)$/.test(config)) {
+  if (tool === "remote" && /\.(ts|js|mjs)$/.test(config)) {
     const hosts = await hostsFromInfraFile(config);
     const h = opts.remoteIndex !== undefined ? hosts[opts.remoteIndex] : hosts[0];
     if (!h) return { skip: `${config} declares ${hosts.length} host(s); this test needs ${(opts.remoteIndex ?? 0) + 1}` };
     return wrap(h);
   }
-  if (TOOL === "remote" && opts.remoteIndex !== undefined && opts.remoteIndex > 0) {
+  if (tool === "remote" && opts.remoteIndex !== undefined && opts.remoteIndex > 0) {
     return { skip: "HOSTKIT_INTEGRATION_TOOL=remote with a JSON config: a second host needs an infra-file config (examples/integration-hosts.ts)" };
   }
-  const h = await testHost(TOOL === "remote" ? {} : opts);
+  const h = await testHost(tool === "remote" ? {} : opts);
   return isSkip(h) ? h : wrap(h);
 }
 
@@ -97,16 +98,38 @@ export async function onHost(h: Host, script: string, stdin?: string): Promise<s
 
 let built: Promise<string> | undefined;
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** The compiled `hostkit` binary under test. */
 export function hostkitBinary(): Promise<string> {
   if (process.env.HOSTKIT_BIN) return Promise.resolve(resolve(process.env.HOSTKIT_BIN));
   built ??= (async () => {
-    const out = join(tempDir("hk-bin-"), "hostkit");
+    // Not a tempDir(): test files remove theirs when they finish, the binary serves the whole process.
+    // One directory per process id; those of processes that are gone are removed here.
+    for (const d of readdirSync(tmpdir())) {
+      const pid = /^hostkit-it-bin-(\d+)$/.exec(d)?.[1];
+      if (pid && !pidAlive(Number(pid))) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+    }
+    const dir = join(tmpdir(), `hostkit-it-bin-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    const out = join(dir, "hostkit");
     const compile = join(REPO, "build/compile.ts");
     const argv = existsSync(compile)
       ? [process.execPath, compile, "--outfile", out]
       : [process.execPath, "build", "--compile", "--minify", join(REPO, "src/main.ts"), "--outfile", out];
-    const r = await run(argv);
+    // Built as a user builds it: under `bun test` NODE_ENV=test would be inlined into the bundle (and
+    // consola would then hide every progress line of the binary).
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k !== "NODE_ENV" && v !== undefined)) as Record<string, string>;
+    const proc = Bun.spawn(argv, { cwd: REPO, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const r = { code, stdout, stderr };
     if (r.code !== 0 || !existsSync(out)) throw new Error(`building the hostkit binary failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
     return out;
   })();
@@ -125,7 +148,8 @@ export interface CliRun extends ExecResult {
 export async function hostkit(args: string[], opts: { cwd?: string; env?: Record<string, string>; waitForLock?: boolean; onSpawn?: (pid: number) => void } = {}): Promise<CliRun> {
   const bin = await hostkitBinary();
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("HOSTKIT_TEST_")) env[k] = v;
+  // As a user runs it: not with `bun test`'s NODE_ENV=test (consola then hides progress lines), nor our test variables.
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("HOSTKIT_TEST_") && k !== "NODE_ENV") env[k] = v;
   Object.assign(env, { NO_COLOR: "1" }, opts.env);
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now();
@@ -149,8 +173,9 @@ export function stackLines(out: string): string[] {
 // ─────────────────────────────────────────────────────────────── infra files
 
 const dirs: string[] = [];
+/** A temp dir named `hostkit-it-<prefix>XXXXXX` (removed by `removeTempDirs`). */
 export function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), `hostkit-it-${prefix}`));
   dirs.push(d);
   return d;
 }

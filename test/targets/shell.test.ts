@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { text, type Runner } from "../../src/targets/runner.ts";
 import { FramedSession } from "../../src/targets/ssh-session.ts";
 import {
+  BATCH_PARALLEL,
   batchScript,
   commandLine,
   encodeRequest,
@@ -135,6 +136,18 @@ describe("batchScript / parseBatch", () => {
     expect(text(out[4]!.stdout)).toBe("line\n#HK-DONE\n");
     expect(out[5]!.code).toBe(127);
   });
+});
+
+test("batch commands run at the same time (in waves), exit codes stay in command order", () => {
+  const sleepers = [["sleep", "0.4"], ["sleep", "0.4"], ["sleep", "0.4"], ["sh", "-c", "exit 3"]];
+  const t0 = performance.now();
+  const out = parseBatch(Bun.spawnSync(["sh", "-s"], { stdin: enc(batchScript(sleepers)) }).stdout);
+  expect(performance.now() - t0).toBeLessThan(1100); // one after another would be ≥ 1.2 s
+  expect(out.map((o) => o.code)).toEqual([0, 0, 0, 3]);
+  const n = BATCH_PARALLEL * 2 + 5; // three waves
+  const many = Array.from({ length: n }, (_, i) => ["sh", "-c", `printf ${i}; exit ${i % 7}`]);
+  const res = parseBatch(Bun.spawnSync(["sh", "-s"], { stdin: enc(batchScript(many)) }).stdout);
+  expect(res.map((o) => [text(o.stdout), o.code])).toEqual(Array.from({ length: n }, (_, i) => [String(i), i % 7]));
 });
 
 describe("session framing (data)", () => {
