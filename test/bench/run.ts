@@ -21,7 +21,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { run } from "../hosts/testhost.ts";
-import { getHost, hostkit, hostkitBinary, onHost, removeTempDirs, tempDir, type Host } from "../integration/harness.ts";
+import { getHost, hostkit, hostkitBinary, onHost, removeBuiltBinary, removeTempDirs, tempDir, type Host } from "../integration/harness.ts";
 import { ansibleInventory, ansiblePlaybook, FIXED, fixedWorkload, resetScript, scaledWorkload, type SshTarget } from "./workload.ts";
 
 const { values: args } = parseArgs({
@@ -193,6 +193,7 @@ async function main(): Promise<number> {
   for (const [line, ok] of checks) out.push(`${ok ? "PASS" : "MISS"}  ${line}`);
   console.log(out.join("\n"));
   removeTempDirs();
+  removeBuiltBinary();
   return checks.every(([, ok]) => ok) ? 0 : 1;
 }
 

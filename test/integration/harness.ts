@@ -136,6 +136,11 @@ export function hostkitBinary(): Promise<string> {
   return built;
 }
 
+/** Remove the binary this process built (the next process removes it otherwise). */
+export function removeBuiltBinary(): void {
+  if (built) rmSync(join(tmpdir(), `hostkit-it-bin-${process.pid}`), { recursive: true, force: true });
+}
+
 export interface CliRun extends ExecResult {
   ms: number;
 }
