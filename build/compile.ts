@@ -46,6 +46,9 @@ export async function compileBinary(opts: CompileOptions): Promise<{ outfile: st
     bytecode: true,
     format: "esm",
     define: {
+      // Never bake the builder's NODE_ENV (`test` under bun test) into the binary: consola would go
+      // silent in every user's terminal.
+      "process.env.NODE_ENV": JSON.stringify("production"),
       HOSTKIT_BUILD_COMMIT: JSON.stringify(commit),
       HOSTKIT_DSL_TYPES: JSON.stringify(types),
     },

@@ -129,18 +129,19 @@ export default defineCommand({
         }
       });
       let code = 0;
-      for (const r of results) {
+      for (const [i, r] of results.entries()) {
         if (!r) continue;
+        const who = multi ? `[${targets[i]!.info.name}] ` : "";
         if (r.status !== "ok") {
           const applied = r.results.filter((x) => x.status === "applied" || x.status === "skipped").map((x) => x.key);
           const failed = r.results.filter((x) => x.status === "failed");
           const pending = r.results.filter((x) => x.status === "pending").map((x) => x.key);
-          const report = [`run ${r.runId} ${r.status}.`, `  applied (${applied.length}): ${applied.join(", ") || "none"}`, ...failed.map((f) => `  failed: ${f.key}: ${f.error}`), `  not applied (${pending.length}): ${pending.join(", ") || "none"}`].join("\n");
-          if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", ...r })}\n`);
+          const report = [`${who}run ${r.runId} ${r.status}.`, `  applied (${applied.length}): ${applied.join(", ") || "none"}`, ...failed.map((f) => `  failed: ${f.key}: ${f.error}`), `  not applied (${pending.length}): ${pending.join(", ") || "none"}`].join("\n");
+          if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", target: targets[i]!.info.name, ...r })}\n`);
           else process.stderr.write(`${report}${r.rollback ? `\n${describeRollback(r)}` : ""}\n`);
           code = r.status === "interrupted" ? 130 : 1;
-        } else if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", ...r })}\n`);
-        else consola.success(`applied: run ${r.runId}`);
+        } else if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", target: targets[i]!.info.name, ...r })}\n`);
+        else consola.success(`${who}applied: run ${r.runId}`);
       }
       return code;
     } finally {
