@@ -65,6 +65,12 @@ export const PlanSchema = v.object({
 });
 export type Plan = v.InferOutput<typeof PlanSchema>;
 
+/** A plan with its envelope (format version, kind, creation time) filled in. */
+export function makePlan(p: Omit<Plan, "formatVersion" | "kind" | "createdAt"> & { now?: Date }): Plan {
+  const { now, ...rest } = p;
+  return { formatVersion: PLAN_FORMAT_VERSION, kind: "hostkit.plan", ...rest, createdAt: (now ?? new Date()).toISOString().replace(/\.\d+Z$/, "Z") };
+}
+
 export function summarize(changes: readonly Pick<Change, "action">[], extraNoops = 0): Plan["summary"] {
   const s = { create: 0, update: 0, delete: 0, run: 0, noop: extraNoops };
   for (const c of changes) s[c.action]++;

@@ -13,7 +13,7 @@
  *   instead of embedded content, and env files get their previous secret values back byte for byte.
  */
 import { HostKitError } from "../model/errors.ts";
-import { PLAN_FORMAT_VERSION, summarize, type Change, type Plan } from "../model/plan.ts";
+import { makePlan, summarize, type Change, type Plan } from "../model/plan.ts";
 import type { Account, Command, Directory, EnvFile, FileRes, SystemdService, SystemdTimer } from "../model/resource.ts";
 import { formatMode } from "../model/mode.ts";
 import { digest, stableStringify } from "./digest.ts";
@@ -328,19 +328,17 @@ export function down(plan: Plan, opts: DownOptions = {}): Plan {
   }
   if (kept.length) warnings.push(`kept by their rollback policy: ${kept.join(", ")}`);
   const changes = [...commands, ...resources, ...downSteps(plan, resources)];
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    kind: "hostkit.plan",
+  return makePlan({
     direction: "down",
     project: plan.project,
     target: plan.target,
-    createdAt: (opts.now ?? new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
+    ...(opts.now ? { now: opts.now } : {}),
     basis: digest(changes.map((c) => c.basis ?? null)),
     changes,
     summary: summarize(changes),
     warnings,
     from: { ...(opts.planPath ? { plan: opts.planPath } : {}), ...(opts.run ? { run: opts.run } : {}), basis: plan.basis },
-  };
+  });
 }
 
 /** The keys of file-like changes a tracked run can back up (previous content exists on the host). */

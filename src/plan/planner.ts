@@ -6,7 +6,7 @@
 import { HostKitError } from "../model/errors.ts";
 import { resourceKey, type Command, type Resource, type SystemdService, type SystemdTimer } from "../model/resource.ts";
 import { formatLoc } from "../model/source.ts";
-import { PLAN_FORMAT_VERSION, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
+import { makePlan, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
 import { kindOf } from "../kinds/index.ts";
 import type { TargetCtx } from "../kinds/types.ts";
 import type { UnitFact } from "../kinds/unit-file.ts";
@@ -140,18 +140,16 @@ export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoo
   const all = [...ordered, ...derived.reload, ...derived.before, ...derived.starts, ...derived.after];
   const kept = opts.keepNoops ? all : all.filter((c) => c.action !== "noop");
   const noops = all.length - kept.length;
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    kind: "hostkit.plan",
+  return makePlan({
     direction: "up",
     project: opts.project,
     target: opts.target,
-    createdAt: (opts.now ?? new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
+    ...(opts.now ? { now: opts.now } : {}),
     basis: digest(ordered.map((c) => c.basis ?? null)),
     changes: kept,
     summary: summarize(kept, noops),
     warnings,
-  };
+  });
 }
 
 /** Read the host once and plan every selected resource. */
