@@ -4,7 +4,7 @@ import type { FileRes } from "../model/resource.ts";
 import { formatMode } from "../model/mode.ts";
 import { unifiedDiff } from "./text-diff.ts";
 
-const SYMBOL: Record<Change["action"], string> = { create: "+", update: "~", delete: "-", run: "▶", noop: "=" };
+const SYMBOL: Record<Change["action"], string> = { create: "+", update: "~", delete: "-", run: "run", noop: "=" };
 
 export interface FormatOptions {
   /** Colour output (ANSI). */

@@ -129,6 +129,6 @@ describe.each(examples)("examples/%s with --root", (name) => {
     expect(extra).toEqual([]);
 
     const again = await hostkit(["plan", file, ...req, "--root", root, "--detailed-exitcode"], { env });
-    expect({ code: again.code, out: again.stdout.split("\n").filter((l) => /^[+~-]|▶|Plan:|No changes/.test(l)) }).toEqual({ code: 0, out: [expect.stringMatching(/^No changes\. \d+ resource\(s\) already match\.$/)] });
+    expect({ code: again.code, out: again.stdout.split("\n").filter((l) => /^[+~-]|^run |Plan:|No changes/.test(l)) }).toEqual({ code: 0, out: [expect.stringMatching(/^No changes\. \d+ resource\(s\) already match\.$/)] });
   });
 });
