@@ -17,6 +17,7 @@ import type { RunsOptions } from "../dsl/options.ts";
 import { writePlanFile } from "./plan-file.ts";
 import { writePrivate } from "./private.ts";
 import { pidAlive } from "../apply/lock.ts";
+import { newRunId } from "../apply/applier.ts";
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -99,8 +100,7 @@ export class RunStore {
 
   /** Claim a new run id (a directory created atomically; `-2`, `-3`… when one exists in the same second). */
   claim(project: string, direction: string, now = new Date()): string {
-    const p = (n: number) => String(n).padStart(2, "0");
-    const base = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${project}-${direction}`;
+    const base = newRunId(project, direction, now);
     mkdirSync(this.paths.root, { recursive: true });
     for (let n = 1; n < 1000; n++) {
       const id = n === 1 ? base : `${base}-${n}`;
