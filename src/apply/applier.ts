@@ -48,6 +48,11 @@ export interface ApplyOptions {
   breakLock?: boolean;
   /** Called before a change's ops run (backups of previous content go here). */
   beforeChange?: (change: Change) => Promise<void>;
+  /**
+   * Runs once the host lock is held, before any change (a saved plan's staleness check goes here, so
+   * no other apply can slip in between the check and the changes). Throwing releases the lock.
+   */
+  underLock?: () => Promise<void>;
 }
 
 export function newRunId(project: string, direction: string, now = new Date()): string {
@@ -99,6 +104,14 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     return { runId, status: "ok", results };
   }
   await acquireLock(opts.runner, opts.ctx, runId, { breakStale: opts.breakLock });
+  if (opts.underLock) {
+    try {
+      await opts.underLock();
+    } catch (e) {
+      await releaseLock(opts.runner, opts.ctx, runId).catch(() => {});
+      throw e;
+    }
+  }
   emit({ type: "apply.start", runId, project: plan.project, target: plan.target.name, changes: todo.length });
   let status: ApplyResult["status"] = "ok";
   let transportLost = false;

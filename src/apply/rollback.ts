@@ -27,6 +27,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   breakLock?: boolean;
   resolver?: SecretResolver;
+  /** See ApplyOptions.underLock: checks made while the host lock is held (the up run only). */
+  underLock?: () => Promise<void>;
   /** Write a run record (and backups) into this store. */
   track?: { store: RunStore; planFile?: string };
   /** Roll back what the run applied when a change fails or a (re)started service is not active `waitMs` later. */
@@ -50,7 +52,7 @@ interface Applied {
 const now = () => new Date().toISOString();
 
 async function applyTracked(plan: Plan, o: RunOptions): Promise<Applied> {
-  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}) };
+  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.underLock ? { underLock: o.underLock } : {}) };
   if (!o.track) return { result: await applyPlan(plan, { ...base, ...(o.onEvent ? { onEvent: o.onEvent } : {}) }) };
   const { store } = o.track;
   const id = store.claim(plan.project, plan.direction);
@@ -127,7 +129,7 @@ export async function runPlan(plan: Plan, o: RunOptions): Promise<RunOutcome> {
   o.onEvent?.({ type: "rollback.start", runId: first.result.runId, reason: failure, changes: downPlan.changes.length });
   if (hasChanges(downPlan)) {
     try {
-      out.rollback.result = await runPlan(downPlan, { ...o, rollbackOnFailure: undefined, ...(o.track ? { track: { store: o.track.store } } : {}) });
+      out.rollback.result = await runPlan(downPlan, { ...o, rollbackOnFailure: undefined, underLock: undefined, ...(o.track ? { track: { store: o.track.store } } : {}) });
     } catch (e) {
       out.rollback.error = (e as Error).message;
     }

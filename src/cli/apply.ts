@@ -82,17 +82,20 @@ export default defineCommand({
       const results = await eachTarget(targets, Number(args.concurrency ?? 4) || 4, async (t): Promise<RunOutcome | undefined> => {
         const prefix = multi ? `[${t.info.name}] ` : "";
         const runner = await t.open();
+        const refuseIfStale = async () => {
+          const drift = await findDrift(saved!, runner, t.ctx);
+          if (drift.length) {
+            throw new HostKitError({
+              subject: `plan ${args.plan}`,
+              message: `is stale: ${drift.length} resource(s) changed on ${t.info.name} since it was made:\n${drift.map((d) => `  ${d.key}`).join("\n")}`,
+              hint: "make a new plan",
+            });
+          }
+        };
         try {
           let plan: Plan;
           if (saved) {
-            const drift = await findDrift(saved, runner, t.ctx);
-            if (drift.length) {
-              throw new HostKitError({
-                subject: `plan ${args.plan}`,
-                message: `is stale: ${drift.length} resource(s) changed on ${t.info.name} since it was made:\n${drift.map((d) => `  ${d.key}`).join("\n")}`,
-                hint: "make a new plan",
-              });
-            }
+            await refuseIfStale();
             plan = saved;
           } else {
             plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore });
@@ -121,6 +124,8 @@ export default defineCommand({
             onEvent,
             signal: abort.signal,
             breakLock: !!args["break-lock"],
+            // Checked again under the host lock: nothing can change the host between check and apply.
+            ...(saved ? { underLock: refuseIfStale } : {}),
             ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
             ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
           });
