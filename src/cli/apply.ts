@@ -4,13 +4,12 @@ import { load } from "../load.ts";
 import { HostKitError } from "../model/errors.ts";
 import { hasChanges, type Plan } from "../model/plan.ts";
 import { planHost } from "../plan/planner.ts";
-import { formatPlan, formatSummary } from "../plan/format.ts";
+import { formatPlan } from "../plan/format.ts";
 import { readPlanFile } from "../artifacts/plan-file.ts";
 import { findDrift } from "../apply/stale.ts";
 import { opsFor } from "../apply/ops.ts";
 import { eachTarget, resolveTargets, type TargetSpec, type TargetFlags } from "../targets/resolve.ts";
 import type { CompiledProject } from "../compile/index.ts";
-import { localRunner } from "../targets/local.ts";
 import { jsonArg, repeated, requireArg } from "./common.ts";
 import { targetArgs, targetFlags } from "./target-args.ts";
 import { eventPrinter, useColor } from "./output.ts";
@@ -156,4 +155,3 @@ export default defineCommand({
   },
 });
 
-export { formatSummary, localRunner };

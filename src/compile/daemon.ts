@@ -6,7 +6,7 @@ import type { DaemonOptions, IsolateOptions, NetworkPolicy } from "../dsl/option
 import { Sandbox, type SandboxOptions } from "../runtime/sandbox.ts";
 import { Resources } from "../runtime/resources.ts";
 import { escapeSpecifiers, execLine, programProblem, quoteArg } from "../render/systemd-quote.ts";
-import { SectionBuilder, checkSectionValues, dependencyNames, list } from "./unit.ts";
+import { SectionBuilder, checkSectionValues, dependencyNames } from "./unit.ts";
 
 export interface DaemonContext {
   subject: string;

@@ -33,10 +33,6 @@ function checkPath(path: unknown, subject: string, source: SourceLoc): string {
   return path.length > 1 ? path.replace(/\/+$/, "") : path;
 }
 
-export function declareItem(list: ItemDecl[], item: ItemDecl) {
-  list.push(item);
-}
-
 export function itemMethods(label: string, add: (i: ItemDecl) => void, project: ProjectDecl, svc?: ServiceDecl): ItemMethods {
   // Read when the timer is declared: p.prefixes() may come after the project scope was built.
   const unitPrefix = () => (svc ? `${project.prefixes.unit}${svc.name}-` : project.prefixes.unit);

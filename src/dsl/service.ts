@@ -4,7 +4,7 @@ import type { SourceLoc } from "../model/source.ts";
 import type { ItemDecl, ProjectDecl, ServiceDecl } from "./decl.ts";
 import { callerLocation } from "./location.ts";
 import * as O from "./options.ts";
-import { declareItem, type ItemMethods, itemMethods } from "./items.ts";
+import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
 import { parseOptions } from "./validate.ts";
 import { normalizeAddress, connectHost } from "../model/address.ts";
@@ -137,14 +137,11 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
       add({ kind: "daemon", source, unit, opts: parsed });
     },
   };
-  makeScopeAndRun(label, methods, cb, () => open);
+  cb(makeScope(label, methods, () => open));
   open = false;
   return svc;
 }
 
-function makeScopeAndRun<T extends object>(label: string, methods: T, cb: (s: T) => void, isOpen: () => boolean) {
-  cb(makeScope(label, methods, isOpen));
-}
 
 const UNIT_NAME = /^[A-Za-z0-9:_.\\@-]+$/;
 export function checkUnitName(unit: string, suffix: string, subject: string, source: SourceLoc) {
@@ -159,4 +156,3 @@ export function checkUnitName(unit: string, suffix: string, subject: string, sou
   }
 }
 
-export { declareItem };

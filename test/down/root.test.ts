@@ -81,7 +81,7 @@ describe("down --last on an offline root", () => {
   });
 
   test("rollback: delete_if_created removes the directory v2 created", async () => {
-    const { dir, root, f2, v1, at } = await setup("dic", { dirRollback: "delete_if_created" });
+    const { root, f2, v1, at } = await setup("dic", { dirRollback: "delete_if_created" });
     await ok(["apply", f2, "--root", root, "--confirm", "--track"], at);
     const d = await ok(["down", "--last", "--root", root, "--out", "down.json", f2], at);
     expect(d.stdout).toContain("- directory:/srv/demo/new");
@@ -118,7 +118,7 @@ describe("down --last on an offline root", () => {
   });
 
   test("--rollback-on-failure reverts what the run applied by itself and exits non-zero", async () => {
-    const { dir, root, f2, v1, at } = await setup("rof", { bad: true });
+    const { root, f2, v1, at } = await setup("rof", { bad: true });
     const r = await hk(["apply", f2, "--root", root, "--confirm", "--rollback-on-failure"], at);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("rolled back because file:/etc/demo/zz-bad.conf failed");
