@@ -15,7 +15,7 @@ import { targetArgs, targetFlags } from "./target-args.ts";
 import { eventPrinter, useColor } from "./output.ts";
 import { commandLine } from "../targets/shell.ts";
 import { describeRollback, parseDuration, runEventLine, runPlan, type RunOutcome } from "../apply/rollback.ts";
-import { runsRootArgs, runStoreFor } from "./runs.ts";
+import { planProject, runsRootArgs, runStoreFor } from "./runs.ts";
 
 export const applyArgs = {
   file: { type: "positional", description: "Infra file (optional with --plan)", required: false },
@@ -58,8 +58,11 @@ export default defineCommand({
   args: applyArgs,
   async run({ args, rawArgs }) {
     if (!args.file && !args.plan) throw new HostKitError({ message: "hostkit apply needs an infra FILE or --plan FILE" });
-    const project = args.file ? await load(args.file, { require: repeated(rawArgs, "require") }) : undefined;
     const saved = args.plan ? readPlanFile(args.plan) : undefined;
+    let project = args.file ? await load(args.file, { require: repeated(rawArgs, "require") }) : undefined;
+    // A saved SSH plan names its host; its connection settings (key, port, known_hosts…) live in the
+    // infra file the plan was made from, so find that when none is given.
+    if (!project && saved?.target.transport === "ssh") project = (await planProject(saved, repeated(rawArgs, "require"), `the SSH settings of host ${saved.target.name}`))?.project;
     const flags = targetFlags(args, rawArgs);
     const emitTransport = eventPrinter(!!args.json);
     const targets = saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport);

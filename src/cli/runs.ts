@@ -34,16 +34,25 @@ function planInfraFile(plan: Plan): string | undefined {
 export async function runStoreFor(o: { file?: string; project?: CompiledProject; plan?: Plan; runsRoot?: string; backupsRoot?: string; require?: string[] }): Promise<RunStore> {
   const roots = { ...(o.runsRoot ? { runsRoot: o.runsRoot } : {}), ...(o.backupsRoot ? { backupsRoot: o.backupsRoot } : {}) };
   if (o.file) return new RunStore(runPaths({ infraFile: o.file, ...(o.project ? { runs: o.project.runs } : {}), ...roots }));
-  const inferred = o.plan && !o.runsRoot ? planInfraFile(o.plan) : undefined;
-  if (inferred) {
-    try {
-      const project = await load(inferred, { require: o.require ?? [] });
-      if (project.project === o.plan!.project) return new RunStore(runPaths({ infraFile: inferred, runs: project.runs, ...roots }));
-    } catch (e) {
-      consola.warn(`could not load ${inferred} to find its runs root (${(e as Error).message.split("\n")[0]}); using .hostkit/runs here`);
-    }
-  }
+  const found = o.plan && !o.runsRoot ? await planProject(o.plan, o.require ?? [], "its runs root") : undefined;
+  if (found) return new RunStore(runPaths({ infraFile: found.file, runs: found.project.runs, ...roots }));
   return new RunStore(runPaths(roots));
+}
+
+/**
+ * The infra file a saved plan was made from (named by its changes' sources), loaded, when it still
+ * declares the same project; otherwise undefined with a warning saying what `why` falls back on.
+ */
+export async function planProject(plan: Plan, require: string[], why: string): Promise<{ file: string; project: CompiledProject } | undefined> {
+  const file = planInfraFile(plan);
+  if (!file) return undefined;
+  try {
+    const project = await load(file, { require });
+    if (project.project === plan.project) return { file, project };
+  } catch (e) {
+    consola.warn(`could not load ${file} for ${why} (${(e as Error).message.split("\n")[0]})`);
+  }
+  return undefined;
 }
 
 /** The target named by flags, when any (runs and down filter records by it). */
