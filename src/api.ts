@@ -2,7 +2,7 @@
  * The runtime API, mirroring the seed's HostKit.load/plan/apply/format_plan/down. The CLI is built
  * on it.
  * @example
- * import { load, plan, apply, formatPlan, Target } from "hostkit/api";
+ * import { load, plan, apply, formatPlan, Target } from "hostkit";
  * const project = await load("infra/config.ts");
  * const p = await plan(project, { target: Target.root("/tmp/image") });
  * console.log(formatPlan(p));

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import * as dsl from "./dsl/index.ts";
+import * as hostkit from "./index.ts";
 import type { ProjectDecl } from "./dsl/decl.ts";
 import { displayPath, userFrame } from "./dsl/location.ts";
 import { compile, type CompiledProject } from "./compile/index.ts";
@@ -19,7 +19,7 @@ export function registerHostkitModule(): void {
   Bun.plugin({
     name: "hostkit-dsl",
     setup(build) {
-      build.module("hostkit", () => ({ exports: { ...dsl }, loader: "object" }));
+      build.module("hostkit", () => ({ exports: { ...hostkit }, loader: "object" }));
     },
   });
 }
