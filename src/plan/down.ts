@@ -94,15 +94,18 @@ function declaredContent(r: FileRes): Rec {
   return r.content !== undefined ? { content: r.content } : r.contentBase64 !== undefined ? { contentBase64: r.contentBase64 } : {};
 }
 
+/** The inverse of creating a resource: delete it, unless its rollback policy keeps it. */
+function deleteCreated(c: Change, r: FileRes | EnvFile | Unit | Account, before: Rec, after: Rec = { exists: false }): Inverse {
+  if (r.rollback === "keep") return { kept: `${c.key} (rollback: "keep")` };
+  return { change: { ...base(c), action: "delete", reason: "created by the up plan", before: { exists: true, ...before }, after, resource: r, ...basisOf(c) } };
+}
+
 function invertFile(c: Change, ctx: Ctx): Inverse {
   const r = c.resource as FileRes;
   const b = (c.before ?? {}) as Rec;
   const a = (c.after ?? {}) as Rec;
   const backup = ctx.backups[c.key];
-  if (c.action === "create") {
-    if (r.rollback === "keep") return { kept: `${c.key} (rollback: "keep")` };
-    return { change: { ...base(c), action: "delete", reason: "created by the up plan", before: { exists: true, ...a, ...declaredContent(r) }, after: { exists: false }, resource: r, ...basisOf(c) } };
-  }
+  if (c.action === "create") return deleteCreated(c, r, { ...a, ...declaredContent(r) });
   if (b.exists && b.fileType !== "regular file") return { warning: `${c.key}: was a ${String(b.fileType)} before the up plan; not restored` };
   const prev: Rec | undefined = backup ? {} : b.content !== undefined ? { content: b.content } : b.contentBase64 !== undefined ? { contentBase64: b.contentBase64 } : undefined;
   if (!prev) return { warning: `${c.key}: its previous content (${String(b.size ?? "?")} bytes) is too large to keep in a plan and no tracked run backed it up; not restored` };
@@ -121,10 +124,7 @@ function invertEnvFile(c: Change, ctx: Ctx, warnings: string[]): Inverse {
   const b = (c.before ?? {}) as Rec;
   const a = (c.after ?? {}) as Rec;
   const backup = ctx.backups[c.key];
-  if (c.action === "create") {
-    if (r.rollback === "keep") return { kept: `${c.key} (rollback: "keep")` };
-    return { change: { ...base(c), action: "delete", reason: "created by the up plan", before: { exists: true, ...a }, after: { exists: false }, resource: r, ...basisOf(c) } };
-  }
+  if (c.action === "create") return deleteCreated(c, r, a);
   const meta = metaOf(b);
   const set = (b.set ?? {}) as Record<string, string>;
   let resource: EnvFile;
@@ -153,10 +153,7 @@ function invertUnit(c: Change, ctx: Ctx): Inverse {
   const b = (c.before ?? {}) as Rec;
   const a = (c.after ?? {}) as Rec;
   const backup = ctx.backups[c.key];
-  if (c.action === "create") {
-    if (r.rollback === "keep") return { kept: `${c.key} (rollback: "keep")` };
-    return { change: { ...base(c), action: "delete", reason: "created by the up plan", before: { exists: true, ...a }, after: { exists: false, enabled: "not-found" }, resource: r, ...basisOf(c) } };
-  }
+  if (c.action === "create") return deleteCreated(c, r, a, { exists: false, enabled: "not-found" });
   if (b.content === undefined && !backup) return { warning: `${c.key}: its previous unit file was not captured; not restored` };
   const enabled = b.enabled === "enabled";
   const after: Rec = { content: backup ? ref(backup) : b.content, sha256: backup?.sha256 ?? b.sha256, enabled: enabled ? "enabled" : "disabled" };
@@ -183,10 +180,7 @@ function invertAccount(c: Change, warnings: string[]): Inverse {
   const r = c.resource as Account;
   const b = (c.before ?? {}) as Rec;
   const a = (c.after ?? {}) as Rec;
-  if (c.action === "create") {
-    if (r.rollback === "keep") return { kept: `${c.key} (rollback: "keep")` };
-    return { change: { ...base(c), action: "delete", reason: "created by the up plan", before: { exists: true, ...a }, after: { exists: false }, resource: r, ...basisOf(c) } };
-  }
+  if (c.action === "create") return deleteCreated(c, r, a);
   const added = ((a.groups ?? []) as string[]).filter((g) => !((b.groups ?? []) as string[]).includes(g));
   const shellBack = r.shell !== undefined && b.shell !== r.shell;
   const homeBack = r.home !== undefined && b.home !== r.home;
