@@ -8,6 +8,7 @@ import { callerLocation } from "./location.ts";
 import * as O from "./options.ts";
 import { parseOptions } from "./validate.ts";
 import { checkUnitName } from "./service.ts";
+import { asContent } from "../model/content.ts";
 
 export interface ItemMethods {
   /** A directory. @example p.directory("/srv/app", { mode: 0o750, owner: "app" }) */
@@ -59,7 +60,7 @@ export function itemMethods(label: string, add: (i: ItemDecl) => void, project: 
           throw new HostKitError({ subject, key: "source", source, message: `cannot read ${from}: ${(e as Error).message}` });
         }
       }
-      const content = asContent(bytes!);
+      const content = typeof bytes === "string" ? { content: bytes } : asContent(bytes!);
       add({ kind: "file", source, path: p, ...content, opts: parsed });
     },
     envFile(path, opts) {
@@ -97,12 +98,3 @@ export function itemMethods(label: string, add: (i: ItemDecl) => void, project: 
   };
 }
 
-/** Text stays text (readable plans and diffs); anything that is not valid UTF-8 is kept as bytes. */
-function asContent(bytes: Uint8Array | string): { content?: string; contentBase64?: string } {
-  if (typeof bytes === "string") return { content: bytes };
-  try {
-    return { content: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
-  } catch {
-    return { contentBase64: Buffer.from(bytes).toString("base64") };
-  }
-}

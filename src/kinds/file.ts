@@ -5,6 +5,7 @@ import { text } from "../targets/runner.ts";
 import { WRITE_FILE } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
 import { backupPayload, onTarget, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "./types.ts";
+import { asContent, contentBytes } from "../model/content.ts";
 
 /** Previous content up to this size is kept in the plan (for diffs and down plans); larger is hashed only. */
 export const CONTENT_LIMIT = 1 << 20;
@@ -20,17 +21,7 @@ export function sha256(bytes: Uint8Array | string): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-export function contentBytes(c: { content?: string; contentBase64?: string }): Uint8Array {
-  return c.content !== undefined ? new TextEncoder().encode(c.content) : Buffer.from(c.contentBase64 ?? "", "base64");
-}
-
-export function asContent(bytes: Uint8Array): { content: string } | { contentBase64: string } {
-  try {
-    return { content: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
-  } catch {
-    return { contentBase64: Buffer.from(bytes).toString("base64") };
-  }
-}
+export { asContent, contentBytes };
 
 /** Probe + parse of a file's metadata, hash and (bounded) content; shared by file-like kinds. */
 export const fileProbe = (path: string) => [statProbe(path), ["sha256sum", "--", path], ["head", "-c", String(CONTENT_LIMIT + 1), "--", path]];
