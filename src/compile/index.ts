@@ -59,6 +59,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
     switch (item.kind) {
       case "account": {
         const o = item.opts;
+        const shell = o.shell ?? (o.system ? "/usr/sbin/nologin" : undefined);
         out.push({
           ...base(item.source),
           type: "account",
@@ -66,7 +67,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           name: item.name,
           system: o.system ?? false,
           ...(o.home ? { home: o.home } : {}),
-          ...((o.shell ?? (o.system ? "/usr/sbin/nologin" : undefined)) ? { shell: o.shell ?? "/usr/sbin/nologin" } : {}),
+          ...(shell ? { shell } : {}),
           ...(o.group ? { group: o.group } : {}),
           groups: o.groups ?? [],
           rollback: o.rollback ?? "keep",
