@@ -74,8 +74,10 @@ test(`kill -9 at random points, ${TRIALS} trials: every file is absent, old or n
     }
   }
   console.log(`kill -9: seed ${seed}, ${TRIALS} trials (${tally.killedHoldingLock} killed while holding the lock, i.e. mid-apply); ${tally.checks} file checks: ${tally.old} old, ${tally.new} new, ${tally.absent} absent, 0 partial; ${tally.leftoverTemps} temp file(s) left after the last kill`);
-  // The kills did land mid-apply, and the trials moved files between versions.
-  expect(tally.killedHoldingLock).toBeGreaterThanOrEqual(TRIALS / 2);
+  // The invariant is "0 partial files" (checked above for every file of every trial). How many kills
+  // land mid-apply depends on the machine's speed and load: it is reported, not thresholded; at least
+  // one must, or the trials proved nothing.
+  expect(tally.killedHoldingLock).toBeGreaterThan(0);
   expect(tally.new).toBeGreaterThan(0);
 
   // The next apply converges (breaking the stale lock), and cleans up leftover temp files where it writes.

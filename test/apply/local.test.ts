@@ -8,6 +8,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Plan } from "../../src/model/plan.ts";
 import { hostkit, infraFile, removeTempDirs, tempDir } from "../plan/helpers.ts";
+import { cannotRun } from "../helpers/real-host.ts";
 
 afterAll(removeTempDirs);
 
@@ -21,7 +22,7 @@ afterAll(() => {
 
 const id = (flag: "-u" | "-g") => Number(Bun.spawnSync(["id", flag, USER]).stdout.toString().trim());
 
-test.skipIf(!canUseradd)("account, owned directory and file, env file and commands, converged on this machine", async () => {
+test.skipIf(cannotRun("test/apply/local.test.ts", canUseradd ? false : "needs root and useradd"))("account, owned directory and file, env file and commands, converged on this machine", async () => {
   const base = tempDir("hostkit-local-");
   const dir = join(base, "srv");
   const weird = "arg with 'quotes' $(touch pwned) `x` \\ and\nnewline";

@@ -17,6 +17,7 @@ import type { SandboxProfile } from "../../src/runtime/sandbox.ts";
 import { REPO } from "../helpers/cli.ts";
 import { EXAMPLES } from "../helpers/examples.ts";
 import { execStartValues, noSystemdAnalyze, securityExposure, systemdExecArgv, verifyUnits, type Units } from "../helpers/systemd.ts";
+import { cannotRun } from "../helpers/real-host.ts";
 
 /** Highest acceptable exposure for the application profiles (systemd rates < 2 "SAFE", < 5 "OK"). */
 const MAX_EXPOSURE = 2.5;
@@ -37,7 +38,7 @@ const UNITS = new Map(await Promise.all(EXAMPLES.map(async (ex) => [ex.file, awa
 
 const why = noSystemdAnalyze ? ` (skipped: ${noSystemdAnalyze})` : "";
 
-describe.skipIf(!!noSystemdAnalyze)(`systemd-analyze verify${why}`, () => {
+describe.skipIf(cannotRun("test/examples/systemd-verify.test.ts", noSystemdAnalyze))(`systemd-analyze verify${why}`, () => {
   test("the examples render units at all (so the checks below check something)", () => {
     const count = [...UNITS.values()].reduce((n, units) => n + Object.keys(units).length, 0);
     expect(count).toBeGreaterThanOrEqual(15);
@@ -64,7 +65,7 @@ describe.skipIf(!!noSystemdAnalyze)(`systemd-analyze verify${why}`, () => {
   });
 });
 
-describe.skipIf(!!noSystemdAnalyze)(`systemd-analyze security --offline=true${why}`, () => {
+describe.skipIf(cannotRun("test/examples/systemd-verify.test.ts (security)", noSystemdAnalyze))(`systemd-analyze security --offline=true${why}`, () => {
   const PROFILES: SandboxProfile[] = ["strict_app", "untrusted", "strict_web", "web_service", "vibe_dev"];
   // One service per profile, as a user would write it: own account, one writable storage.
   const compiled = compile(

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INCUS_SH, isSkip, run, SKIP_REASON, ssh, testHost, type IncusTestHost } from "./testhost.ts";
+import { cannotRun } from "../helpers/real-host.ts";
 
-const enabled = process.env.HOSTKIT_INTEGRATION_TOOL === "incus";
-if (!enabled) console.log(`[skip] test/hosts/incus.test.ts: ${SKIP_REASON}`);
+const enabled = !cannotRun("test/hosts/incus.test.ts", process.env.HOSTKIT_INTEGRATION_TOOL === "incus" ? false : SKIP_REASON);
 
 const SETUP_TIMEOUT = 600_000; // a first ensure on a fresh machine builds the image (~2 min)
 const T = 60_000; // per test: explicit, bun's default (5 s) is too short for ssh round trips + units

@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { cannotRun } from "../helpers/real-host.ts";
 import { isSkip, ssh, testHost, type ExecResult, type Skip, type TestHost, type TestHostOptions } from "../hosts/testhost.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
@@ -24,9 +25,9 @@ export const SKIP_REASON = "HOSTKIT_INTEGRATION_TOOL is not set (incus, or remot
 export const SETUP_MS = 600_000;
 export const TEST_MS = 180_000;
 
-/** Print why a file's tests are skipped (bun only shows "(skip)"). */
+/** Print why a file's tests are skipped (bun only shows "(skip)"); under CI that is a failure. */
 export function announceSkip(file: string): void {
-  if (!ENABLED) console.log(`[skip] ${file}: ${SKIP_REASON}`);
+  cannotRun(file, ENABLED ? false : SKIP_REASON);
 }
 
 export interface Host {

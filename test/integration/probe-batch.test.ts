@@ -20,6 +20,7 @@ import { announceSkip, ENABLED, mustHost, onHost, removeTempDirs, SETUP_MS, tag,
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cannotRun } from "../helpers/real-host.ts";
 
 announceSkip("test/integration/probe-batch.test.ts");
 
@@ -75,7 +76,7 @@ describe("batched unit probe, offline root on this machine (always runs)", () =>
   const u = (s: string) => `hkpb-${s}.service`;
   const hasSystemctl = Bun.spawnSync(["sh", "-c", "command -v systemctl"]).exitCode === 0;
 
-  test.skipIf(!hasSystemctl)("same facts as one probe per unit, in 2 commands", async () => {
+  test.skipIf(cannotRun("test/integration/probe-batch.test.ts (offline root)", hasSystemctl ? false : "systemctl is not installed"))("same facts as one probe per unit, in 2 commands", async () => {
     const r = localRunner();
     const root = mkdtempSync(join(tmpdir(), "hkpb-local-"));
     const setup = await r.exec(["sh", "-c", `${unitStates(`${root}/etc/systemd/system`, u)}systemctl --root="$1" enable ${u("enabled")} 2>/dev/null`, "setup", root], { stdin: UNIT });

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { escapeSpecifiers, execLine, programProblem, quoteArg, quoteWord } from "../../src/render/systemd-quote.ts";
 import { renderUnit } from "../../src/render/systemd.ts";
+import { cannotRun } from "../helpers/real-host.ts";
 import {
   execTimeExpand,
   noSystemdAnalyze,
@@ -130,7 +131,7 @@ describe("programProblem", () => {
   });
 });
 
-describe.skipIf(!!noSystemdAnalyze)(`systemd-analyze verify on hostile ExecStart= lines${noSystemdAnalyze ? ` (skipped: ${noSystemdAnalyze})` : ""}`, () => {
+describe.skipIf(cannotRun("test/render/systemd-quote.test.ts", noSystemdAnalyze))(`systemd-analyze verify on hostile ExecStart= lines${noSystemdAnalyze ? ` (skipped: ${noSystemdAnalyze})` : ""}`, () => {
   test("accepts every hostile word with no warning at all", () => {
     const units: Record<string, string> = {};
     HOSTILE.forEach((w, i) => (units[`hostile-${i}.service`] = unit([PROGRAM, w])));
@@ -146,7 +147,7 @@ describe.skipIf(!!noSystemdAnalyze)(`systemd-analyze verify on hostile ExecStart
   });
 });
 
-describe.skipIf(!!noSystemdTest)(`systemd's own parser (systemd --test)${noSystemdTest ? ` (skipped: ${noSystemdTest})` : ""}`, () => {
+describe.skipIf(cannotRun("test/render/systemd-quote.test.ts (systemd --test)", noSystemdTest))(`systemd's own parser (systemd --test)${noSystemdTest ? ` (skipped: ${noSystemdTest})` : ""}`, () => {
   test("stores exactly our argv for every hostile word", () => {
     const argv = [PROGRAM, ...HOSTILE];
     const loaded = systemdLoad({ "hostile.service": unit(argv) }, "hostile.service").get("hostile.service");
