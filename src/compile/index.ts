@@ -4,7 +4,8 @@
  */
 import type { ItemDecl, ProjectDecl, ServiceDecl, HostDecl } from "../dsl/decl.ts";
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
-import { formatMode, normalizeMode } from "../model/mode.ts";
+import { formatMode, implausibleMode, normalizeMode, octalReading } from "../model/mode.ts";
+import { modeLiteral } from "./mode-literal.ts";
 import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
 import { formatLoc, type SourceLoc } from "../model/source.ts";
@@ -36,8 +37,23 @@ const ORDER: Record<Resource["type"], number> = {
 function mode(value: unknown, fallback: number, subject: string, source: SourceLoc): number {
   if (value === undefined) return fallback;
   const m = normalizeMode(value);
-  if (typeof m === "number") return m;
-  throw new HostKitError({ subject, key: "mode", source, message: m.error });
+  if (typeof m !== "number") throw new HostKitError({ subject, key: "mode", source, message: m.error });
+  if (typeof value === "number") checkNumericMode(m, subject, source);
+  return m;
+}
+
+/** `mode: 750` (decimal) is refused with the octal it meant; a computed nonsense mode too. */
+function checkNumericMode(m: number, subject: string, source: SourceLoc): void {
+  const literal = modeLiteral(source);
+  if (literal && /^[1-9][0-9_]*$/.test(literal) && m > 7) {
+    const hint = octalReading(m) !== undefined ? `did you mean 0o${m}? (decimal ${m} is 0o${formatMode(m)})` : `modes are octal: decimal ${m} is 0o${m.toString(8)}; write it as 0o${m.toString(8)} if that is what you mean`;
+    throw new HostKitError({ subject, key: "mode", source, message: `mode ${m} is written as a decimal number`, hint });
+  }
+  const why = implausibleMode(m);
+  if (why) {
+    const octal = octalReading(m);
+    throw new HostKitError({ subject, key: "mode", source, message: `mode ${why}`, hint: octal !== undefined ? `did you mean 0o${m}? (decimal ${m} is 0o${formatMode(m)})` : "write modes as 0o… literals or aliases such as \"private_file\"" });
+  }
 }
 
 interface Scope {

@@ -105,3 +105,28 @@ export function normalizeMode(mode: unknown): number | { error: string } {
 export function formatMode(mode: number): string {
   return mode.toString(8).padStart(4, "0");
 }
+
+/**
+ * Why a numeric mode is almost certainly a mistake, or undefined. Modes written as decimal numbers
+ * (`mode: 750`, the classic Ansible slip) come out as nonsense such as 0o1356: the owner has fewer
+ * rights than the group or others, or a special bit is set without the execute bit it modifies.
+ * Every mode people mean (0o600, 0o640, 0o644, 0o660, 0o700, 0o750, 0o755, 0o2775, 0o1777, 0o4755…)
+ * passes.
+ */
+export function implausibleMode(mode: number): string | undefined {
+  const owner = (mode >> 6) & 7;
+  const group = (mode >> 3) & 7;
+  const other = mode & 7;
+  const names = ["r", "w", "x"];
+  const missing = (have: number, want: number) => [4, 2, 1].filter((b) => want & b && !(have & b)).map((b) => names[[4, 2, 1].indexOf(b)]).join("");
+  if ((group | other) & ~owner) return `0o${formatMode(mode)} gives the group or others rights the owner lacks (${missing(owner, group | other)})`;
+  if (mode & 0o4000 && !(owner & 1)) return `0o${formatMode(mode)} sets setuid without the owner's execute bit`;
+  if (mode & 0o1000 && !(other & 1)) return `0o${formatMode(mode)} sets the sticky bit without others' execute bit`;
+  return undefined;
+}
+
+/** A decimal literal such as `750` or `644` read as the octal mode its writer meant, if it is one. */
+export function octalReading(decimal: number): number | undefined {
+  const s = String(decimal);
+  return /^[0-7]{3,4}$/.test(s) ? parseInt(s, 8) : undefined;
+}

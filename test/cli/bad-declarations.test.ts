@@ -39,6 +39,8 @@ const EXPECTED: Record<string, [number, string]> = {
   "newline-in-override.ts": [6, 'service "web" › daemon › [Service] ProtectSystem=: value "strict\\nExecStartPre=/bin/sh" contains a line break or NUL'],
   "program-with-dollar.ts": [6, 'service "web" › daemon › exec[0]: program "/opt/$APP/bin/server" must not contain "$" (systemd does not expand variables in the program path)'],
   "bad-mode.ts": [6, 'project "toys" › file "/etc/toys/key" › mode: unknown mode alias "secret" (known: private_file, secret_file, secret_group_file, group_file, public_file, executable, private_dir, group_dir, public_dir, shared_dir)'],
+  "decimal-mode.ts": [5, 'project "toys" › directory "/srv/toys" › mode: mode 750 is written as a decimal number'],
+  "computed-decimal-mode.ts": [6, 'project "toys" › file "/etc/toys/motd" › mode: mode 0o1204 gives the group or others rights the owner lacks (r)'],
   "bad-address.ts": [6, 'service "web" › daemon › listen.http.on: address [300,0,0,1] has an octet above 255'],
   "secret-storage-mode.ts": [7, 'service "web" › storage "config" › mode: secret storage must not be accessible to others (mode 0755)'],
   "two-daemons.ts": [7, 'service "web" › daemon: a service has one daemon (use timer() or another service for more units)'],
@@ -79,6 +81,8 @@ test("the hint names what is valid", async () => {
     ["unknown-storage.ts", /hint: declared storage: data$/],
     ["unknown-env.ts", /hint: declared envs: runtime$/],
     ["dependency-name.ts", /hint: aliases: network_online, /],
+    ["decimal-mode.ts", /hint: did you mean 0o750\? \(decimal 750 is 0o1356\)$/],
+    ["computed-decimal-mode.ts", /hint: did you mean 0o644\? \(decimal 644 is 0o1204\)$/],
   ];
   for (const [fixture, hint] of cases) {
     const r = await hostkit(["dump", `${DIR}/${fixture}`]);
