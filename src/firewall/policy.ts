@@ -13,7 +13,7 @@ import { normalizeAddress, type Address } from "../model/address.ts";
 import { HostKitError } from "../model/errors.ts";
 import type { SourceLoc } from "../model/source.ts";
 import { issuePath } from "../dsl/validate.ts";
-import { parseCidr, type Cidr } from "./ip.ts";
+import { parseCidr, unmapV4, type Cidr } from "./ip.ts";
 
 export type Verdict = "accept" | "drop";
 
@@ -140,6 +140,9 @@ function parseFrom(input: unknown, ctx: RuleContext): Source[] {
     else {
       const c = parseCidr(n);
       if ("error" in c) bad(ctx, key, c.error);
+      if (c.family === "ip6" && unmapV4(c) !== c) {
+        bad(ctx, key, `${JSON.stringify(n)} is an IPv4-mapped IPv6 address; IPv4 packets never match it: write "${unmapV4(c).text}"`);
+      }
       out.push({ kind: "cidr", cidr: c });
     }
   });
