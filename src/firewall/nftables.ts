@@ -25,12 +25,16 @@ export const HEADER = [
   "# Local edits are replaced on the next apply.",
 ];
 
-/** Rules every policy starts with: loopback, replies to our own traffic, ICMP (IPv6 needs ND). */
+/**
+ * Rules every policy starts with: loopback, replies to our own traffic, ICMP (IPv6 needs ND).
+ * `icmpv6`, not `ipv6-icmp`: nft resolves the latter through /etc/protocols, which a minimal Debian
+ * (no `netbase`) lacks — "Could not resolve protocol name" on the host, though the controller passed.
+ */
 export const ALWAYS = [
   'iif "lo" accept',
   "ct state established,related accept",
   "ct state invalid drop",
-  "meta l4proto { icmp, ipv6-icmp } accept",
+  "meta l4proto { icmp, icmpv6 } accept",
 ];
 
 export interface Rendered {

@@ -21,7 +21,7 @@ table inet hostkit {
 		iif "lo" accept
 		ct state established,related accept
 		ct state invalid drop
-		meta l4proto { icmp, ipv6-icmp } accept
+		meta l4proto { icmp, icmpv6 } accept
 		tcp dport 22 accept
 		tcp dport { 80, 443 } accept
 		ip saddr 10.44.0.0/24 tcp dport 9100 accept
