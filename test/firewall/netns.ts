@@ -13,7 +13,8 @@ function probe(): string | undefined {
 export const nsUnavailable = probe();
 if (nsUnavailable) console.warn(`SKIP firewall namespace tests: ${nsUnavailable}`);
 
-const dir = mkdtempSync(join(tmpdir(), "hostkit-fwtest-"));
+/** A private temp directory for the test files of this process. */
+export const dir = mkdtempSync(join(tmpdir(), "hostkit-fwtest-"));
 let n = 0;
 /** Write text to a fresh file under a private temp directory. */
 export function tempFile(text: string, name = "f.nft"): string {
