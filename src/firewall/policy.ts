@@ -92,7 +92,7 @@ export const RuleOptionsSchema = v.strictObject({
   from: v.optional(v.union([v.string(), v.array(v.union([v.number(), v.string(), v.array(v.number())], ADDR_MSG))], ADDR_MSG)),
   interface: v.optional(v.string("expected an interface name")),
   comment: v.optional(v.string("expected a string")),
-});
+}, 'expected "all" or rule options like { tcp: 22, from: "any" }');
 export const RuleInputSchema = v.union([v.literal("all"), RuleOptionsSchema]);
 
 /** What the error names: the rule (and its scope) and where the DSL call was. */

@@ -71,6 +71,7 @@ describe("hostile and wrong input: one error naming the rule and the key", () =>
     ["`;` in an interface", () => new PolicyBuilder().allow({ tcp: 22, interface: "eth0;" }), "firewall › allow #1 › interface: interface \"eth0;\" is not an interface name"],
     ["an unknown option", () => new PolicyBuilder().allow({ tcp: 22, port: 80 } as never), "firewall › allow #1 › port: unknown option"],
     ["an empty rule", () => new PolicyBuilder().allow({}), "a rule needs tcp, udp, from or interface"],
+    ["not an object", () => new PolicyBuilder().allow(22 as never), "firewall › allow #1: expected \"all\" or rule options like { tcp: 22, from: \"any\" }"],
     ["a word that is not all", () => new PolicyBuilder().deny("everything" as never), "expected \"all\" or rule options"],
     ["two defaults that disagree", () => new PolicyBuilder().deny("all").allow("all"), "firewall › allow #2: the default policy is already \"drop\""],
     ["a raw rule with a newline", () => new PolicyBuilder().raw("accept\ntable ip x {}"), "firewall › raw #1 › raw: a raw rule must be one line"],
