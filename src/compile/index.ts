@@ -6,6 +6,8 @@ import type { ItemDecl, ProjectDecl, ServiceDecl, HostDecl } from "../dsl/decl.t
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
 import { formatMode, implausibleMode, normalizeMode, octalReading } from "../model/mode.ts";
 import { modeLiteral } from "./mode-literal.ts";
+import { addImplicitRequires } from "./requires.ts";
+import { dependencyOrder } from "../plan/order.ts";
 import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
 import { formatLoc, type SourceLoc } from "../model/source.ts";
@@ -23,16 +25,6 @@ export interface CompiledProject {
   resources: Resource[];
 }
 
-const ORDER: Record<Resource["type"], number> = {
-  package: 0,
-  account: 1,
-  directory: 2,
-  file: 3,
-  env_file: 4,
-  systemd_service: 5,
-  systemd_timer: 6,
-  command: 7,
-};
 
 function mode(value: unknown, fallback: number, subject: string, source: SourceLoc): number {
   if (value === undefined) return fallback;
@@ -194,7 +186,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           .set("Timer", "Persistent", o.persistent === undefined ? undefined : o.persistent ? "true" : "false")
           .set("Timer", "Unit", svcUnit)
           .set("Install", "WantedBy", "timers.target");
-        out.push({ ...base(item.source), type: "systemd_timer", id: item.unit, name: item.unit, sections: checkSectionValues(timer.build(), subject, item.source), enable: true, start: true, rollback: "delete" });
+        out.push({ ...base(item.source), type: "systemd_timer", id: item.unit, name: item.unit, sections: checkSectionValues(timer.build(), subject, item.source), enable: true, start: true, rollback: "delete", requires: [`systemd_service:${svcUnit}`] });
         break;
       }
       case "command": {
@@ -276,10 +268,8 @@ export function compile(project: ProjectDecl): CompiledProject {
     compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items), groupOf }, resources);
   }
   checkDuplicates(resources);
-  const ordered = resources
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => ORDER[a.r.type] - ORDER[b.r.type] || (a.r.type === "directory" && b.r.type === "directory" ? depth(a.r.id) - depth(b.r.id) : 0) || a.i - b.i)
-    .map(({ r }) => r);
+  // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).
+  const ordered = dependencyOrder(addImplicitRequires(resources).map((r) => ({ key: resourceKey(r), r, requires: r.requires, source: r.source }))).map((n) => n.r);
   return { project: project.name, source: project.source, hosts: project.hosts, runs: project.runs, resources: ordered };
 }
 
@@ -287,9 +277,6 @@ function envMap(items: ItemDecl[]): Map<string, string> {
   return new Map(items.flatMap((i) => (i.kind === "env" && i.name ? [[i.name, i.path] as const] : [])));
 }
 
-function depth(path: string): number {
-  return path.split("/").length;
-}
 
 function checkDuplicates(resources: Resource[]) {
   const seen = new Map<string, Resource>();

@@ -9,7 +9,13 @@ export const SourceLocSchema = v.strictObject({ file: v.string(), line: v.number
 
 const AbsPath = v.pipe(v.string(), v.startsWith("/", "must be an absolute path"));
 const Rollback = v.picklist(["keep", "delete", "delete_if_created"]);
-const Base = { id: v.string(), source: SourceLocSchema, service: v.optional(v.string()) };
+const Base = {
+  id: v.string(),
+  source: SourceLocSchema,
+  service: v.optional(v.string()),
+  /** Keys (`type:id`) of resources that must be applied first: compile adds the implicit ones. */
+  requires: v.optional(v.array(v.string())),
+};
 
 export const AccountSchema = v.strictObject({
   ...Base,

@@ -18,6 +18,7 @@ import type { Account, Command, Directory, EnvFile, FileRes, SystemdService, Sys
 import { formatMode } from "../model/mode.ts";
 import { digest, stableStringify } from "./digest.ts";
 import { settledState, stateBasis } from "./down-state.ts";
+import { handlerSteps, type UnitInfo } from "./handlers.ts";
 
 /** Where a tracked run stored a resource's previous content (on the controller). */
 export interface BackupRef {
@@ -228,53 +229,21 @@ function invert(c: Change, ctx: Ctx, warnings: string[]): Inverse {
   }
 }
 
-function contentChanged(c: Change): boolean {
-  if (c.action !== "update") return true;
-  return (c.before as Rec | undefined)?.sha256 !== (c.after as Rec | undefined)?.sha256;
-}
-
-interface UnitInfo {
-  name: string;
-  key: string;
-  source?: string;
-  service?: string;
-  start: boolean;
-  restartOn: string[];
-}
-
-/** daemon-reload and restarts for what the down plan changes (live targets only). */
+/** daemon-reload and restarts for what the down plan changes: the same handlers as up plans. */
 function downSteps(up: Plan, reversed: Change[]): Change[] {
-  if (up.target.transport === "root") return [];
   const units = new Map<string, UnitInfo>();
   for (const c of up.changes) {
     if (!UNIT_TYPES.has(c.type) || !c.resource) continue;
     const r = c.resource as Unit;
     units.set(r.name, { name: r.name, key: c.key, ...(c.source ? { source: c.source } : {}), ...(c.service ? { service: c.service } : {}), start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [] });
   }
-  const upStarted = new Set<string>();
+  const startedBefore = new Set<string>();
   for (const c of up.changes) {
     if (c.type !== "service_state") continue;
-    upStarted.add(c.id);
+    startedBefore.add(c.id);
     if (!units.has(c.id)) units.set(c.id, { name: c.id, key: `systemd_service:${c.id}`, ...(c.source ? { source: c.source } : {}), ...(c.service ? { service: c.service } : {}), start: true, restartOn: [] });
   }
-  const unitWrites = reversed.filter((c) => UNIT_TYPES.has(c.type) && contentChanged(c));
-  const steps: Change[] = unitWrites.length ? [{ key: "systemd:daemon-reload", type: "systemd", id: "daemon-reload", action: "run", reason: "unit files restored" }] : [];
-  const byKey = new Map(reversed.map((c) => [c.key, c]));
-  const services = new Set(reversed.filter((c) => c.service && FILE_LIKE.has(c.type)).map((c) => c.service!));
-  for (const u of units.values()) {
-    const own = byKey.get(u.key);
-    if (!u.start || own?.action === "delete") continue;
-    let reason: string | undefined;
-    if (own && contentChanged(own)) reason = "unit file restored";
-    else {
-      const inputs = u.restartOn.filter((k) => byKey.has(k));
-      if (inputs.length) reason = `${inputs.join(", ")} restored`;
-      else if (upStarted.has(u.name) && u.service && services.has(u.service)) reason = `service ${u.service} restored`;
-    }
-    if (!reason) continue;
-    steps.push({ key: `service_state:${u.name}`, type: "service_state", id: u.name, action: "run", reason, ...(u.source ? { source: u.source } : {}), ...(u.service ? { service: u.service } : {}), after: { op: "restart", unit: u.name } });
-  }
-  return steps;
+  return handlerSteps(reversed, [...units.values()], { live: up.target.transport !== "root", verb: "restored", startedBefore });
 }
 
 function select(plan: Plan, opts: DownOptions, warnings: string[]): Change[] {

@@ -4,7 +4,7 @@
  * starts/restarts, after-start commands.
  */
 import { HostKitError } from "../model/errors.ts";
-import { resourceKey, type Command, type Resource, type SystemdService, type SystemdTimer } from "../model/resource.ts";
+import { resourceKey, type Command, type Resource } from "../model/resource.ts";
 import { formatLoc } from "../model/source.ts";
 import { makePlan, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
 import { kindOf } from "../kinds/index.ts";
@@ -12,6 +12,8 @@ import type { TargetCtx } from "../kinds/types.ts";
 import type { UnitFact } from "../kinds/unit-file.ts";
 import type { Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
+import { dependencyOrder } from "./order.ts";
+import { handlerSteps, type UnitInfo } from "./handlers.ts";
 import { probeAll, type Observed } from "./probe.ts";
 
 export interface PlanOptions {
@@ -27,7 +29,6 @@ export interface PlanOptions {
   now?: Date;
 }
 
-const TYPE_RANK: Record<string, number> = { package: 0, account: 1, directory: 2, file: 3, env_file: 3, systemd_service: 4, systemd_timer: 4 };
 
 export function selectResources(resources: readonly Resource[], ignore: readonly string[] = []): Resource[] {
   const keys = new Set(resources.map(resourceKey));
@@ -65,38 +66,15 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
 /** Reload, starts/restarts and commands, derived from the resource changes (pure). */
 export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[]; notRun: string[] } {
   const changed = changes.filter((c) => c.action !== "noop");
-  const changedKeys = new Set(changed.map((c) => c.key));
   const servicesChanged = new Set(changed.flatMap((c) => (c.service ? [c.service] : [])));
-  const unitWritten = changed.some((c) => (c.type === "systemd_service" || c.type === "systemd_timer") && c.action !== "noop" && (c.before as { content?: string } | undefined)?.content !== (c.after as { content?: string } | undefined)?.content);
-  const reload: Change[] =
-    unitWritten && !ctx.root ? [{ key: "systemd:daemon-reload", type: "systemd", id: "daemon-reload", action: "run", reason: "unit files changed" }] : [];
-
-  const starts: Change[] = [];
-  for (const { resource: r, fact } of observed) {
-    if (r.type !== "systemd_service" && r.type !== "systemd_timer") continue;
-    const unit = r as SystemdService | SystemdTimer;
-    // Offline trees start nothing: an enabled unit starts when the image boots.
-    if (!unit.start || ctx.root) continue;
+  const units: UnitInfo[] = observed.flatMap(({ resource: r, fact }) => {
+    if (r.type !== "systemd_service" && r.type !== "systemd_timer") return [];
     const f = fact as UnitFact;
-    const key = resourceKey(r);
-    const inputs = unit.type === "systemd_service" ? unit.restartOn.filter((k) => changedKeys.has(k)) : [];
-    const unitChanged = changedKeys.has(key) && (changes.find((c) => c.key === key)?.reason ?? "").includes("unit file");
-    let step: { op: "start" | "restart"; reason: string } | undefined;
-    if (!f.exists || f.active !== "active") step = { op: "start", reason: f.exists ? `not active (${f.active})` : "new unit" };
-    else if (unitChanged) step = { op: "restart", reason: "unit file changed" };
-    else if (inputs.length) step = { op: "restart", reason: `${inputs.join(", ")} changed` };
-    if (!step) continue;
-    starts.push({
-      key: `service_state:${unit.name}`,
-      type: "service_state",
-      id: unit.name,
-      action: "run",
-      reason: step.reason,
-      source: formatLoc(r.source),
-      ...(r.service ? { service: r.service } : {}),
-      after: { op: step.op, unit: unit.name },
-    });
-  }
+    return [{ name: r.name, key: resourceKey(r), source: formatLoc(r.source), ...(r.service ? { service: r.service } : {}), start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [], exists: f.exists, active: f.active }];
+  });
+  const handled = handlerSteps(changes, units, { live: !ctx.root, verb: "changed" });
+  const reload = handled.filter((c) => c.type === "systemd");
+  const starts = handled.filter((c) => c.type !== "systemd");
 
   const before: Change[] = [];
   const after: Change[] = [];
@@ -133,10 +111,8 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
 
 /** Assemble the ordered plan from its parts. */
 export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoops" | "now">, changes: Change[], derived: ReturnType<typeof deriveSteps>, warnings: string[]): Plan {
-  const ordered = changes
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => (TYPE_RANK[a.c.type] ?? 9) - (TYPE_RANK[b.c.type] ?? 9) || a.i - b.i)
-    .map(({ c }) => c);
+  // Dependency order (requires edges), ties in the order given: never by type.
+  const ordered = dependencyOrder(changes.map((c) => ({ key: c.key, c, requires: c.resource?.requires }))).map((n) => n.c);
   const all = [...ordered, ...derived.reload, ...derived.before, ...derived.starts, ...derived.after];
   const kept = opts.keepNoops ? all : all.filter((c) => c.action !== "noop");
   const noops = all.length - kept.length;

@@ -34,17 +34,20 @@ describe("naming", () => {
       });
       p.timer("cleanup", { onCalendar: "weekly", exec: ["/usr/bin/true"] });
     });
+    // Declaration order (project items, then each service's), dependencies first.
     expect(c.resources.map((r) => `${r.type}:${r.id}`)).toEqual([
+      "systemd_service:toys-cleanup.service",
+      "systemd_timer:toys-cleanup.timer",
       "account:toys-web",
       "directory:/srv/toys/web",
       "directory:/srv/toys/web/git/repos",
       "env_file:/etc/toys/web/runtime.env",
-      "systemd_service:toys-cleanup.service",
       "systemd_service:toys-web.service",
       "systemd_service:toys-web-backup.service",
-      "systemd_timer:toys-cleanup.timer",
       "systemd_timer:toys-web-backup.timer",
     ]);
+    expect(find(c, "systemd_timer:toys-web-backup.timer").requires).toEqual(["systemd_service:toys-web-backup.service"]);
+    expect(find(c, "directory:/srv/toys/web/git/repos").requires).toEqual(["directory:/srv/toys/web", "account:toys-web"]);
   });
 
   test("scope helpers return the same names", () => {
@@ -72,16 +75,27 @@ describe("naming", () => {
     expect(find(c, "systemd_service:web-frontend.service").type).toBe("systemd_service");
   });
 
-  test("directories come before the files in them, parents before children, whatever the declaration order", () => {
+  test("directories come before the files in them, parents before children, owners before what they own, whatever the declaration order", () => {
     const c = build((p) => {
-      p.file("/srv/app/config/app.conf", { content: "x\n" });
+      p.file("/srv/app/config/app.conf", { content: "x\n", owner: "app" });
       p.directory("/srv/app/config");
       p.directory("/srv/app");
       p.package("caddy");
       p.account("app", { system: true });
       p.command("seed", { exec: ["/usr/bin/true"] });
     });
-    expect(c.resources.map((r) => `${r.type}:${r.id}`)).toEqual(["package:caddy", "account:app", "directory:/srv/app", "directory:/srv/app/config", "file:/srv/app/config/app.conf", "command:seed"]);
+    expect(c.resources.map((r) => `${r.type}:${r.id}`)).toEqual(["directory:/srv/app", "directory:/srv/app/config", "package:caddy", "account:app", "file:/srv/app/config/app.conf", "command:seed"]);
+    expect(find(c, "file:/srv/app/config/app.conf").requires).toEqual(["directory:/srv/app/config", "account:app"]);
+  });
+
+  test("a service's resources come after the packages it declares", () => {
+    const c = build((p) => {
+      p.service("web", (s) => {
+        s.daemon({ exec: ["/usr/bin/caddy", "run"] });
+        s.package("caddy");
+      });
+    });
+    expect(c.resources.map((r) => `${r.type}:${r.id}`)).toEqual(["package:caddy", "systemd_service:web.service"]);
   });
 });
 

@@ -31,25 +31,26 @@ function plan(observed: [Resource, unknown][], ctx: TargetCtx = {}) {
 }
 
 describe("ordering", () => {
-  test("accounts, directories, files and env files, units, reload, before-start commands, starts/restarts, after-start commands", () => {
-    // Declared in scrambled order on purpose.
+  test("resources in dependency order (else as given), then reload, before-start commands, starts/restarts, after-start commands", () => {
+    // Given in scrambled order on purpose: requires edges (as compile adds them) decide, never the type.
+    const needs = (r: Resource, ...requires: string[]): Resource => ({ ...r, requires });
     const { plan: p } = plan([
       [R.command("warm", "web", "after_start"), null],
-      [R.unit("web.service", "web", ["env_file:/etc/web.env"]), unitFact("active", "old unit\n")],
+      [needs(R.unit("web.service", "web", ["env_file:/srv/web/web.env"]), "account:web"), unitFact("active", "old unit\n")],
       [R.command("migrate", "web", "before_start"), null],
-      [R.env("/etc/web.env", "web"), { exists: false, set: {}, keys: [] }],
+      [needs(R.env("/srv/web/web.env", "web"), "directory:/srv/web", "account:web"), { exists: false, set: {}, keys: [] }],
       [R.unit("new.service", "other"), { exists: false, enabled: "not-found", active: "inactive" }],
       [R.file("/etc/web.conf", "web"), fileFact("old\n")],
-      [R.dir("/srv/web"), missing],
+      [needs(R.dir("/srv/web"), "account:web"), missing],
       [R.account("web"), { groups: [], groupExists: false }],
     ]);
     expect(p.changes.map((c) => `${c.action} ${c.key}`)).toEqual([
-      "create account:web",
-      "create directory:/srv/web",
-      "create env_file:/etc/web.env",
-      "update file:/etc/web.conf",
-      "update systemd_service:web.service",
       "create systemd_service:new.service",
+      "update file:/etc/web.conf",
+      "create account:web",
+      "update systemd_service:web.service",
+      "create directory:/srv/web",
+      "create env_file:/srv/web/web.env",
       "run systemd:daemon-reload",
       "run command:migrate",
       "run service_state:web.service",

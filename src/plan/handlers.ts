@@ -1,0 +1,80 @@
+/**
+ * Handlers: the steps that resource changes notify — `systemd:daemon-reload` when unit files are
+ * written, `service_state:<unit>` (start or restart) when a unit or one of its inputs changed or a
+ * unit that should run is not running. Each step appears once, however many changes notify it, and
+ * after every resource change (the planner places them). ONE function derives them for up plans and
+ * for down plans (where the inputs are "restored" rather than "changed"), so a rolled-back unit runs
+ * its previous configuration by the same rules that started the new one.
+ */
+import type { Change } from "../model/plan.ts";
+
+/** Unit-file kinds: writing one needs a daemon-reload before units start. */
+export const UNIT_FILE_TYPES: ReadonlySet<string> = new Set(["systemd_service", "systemd_timer"]);
+
+export interface UnitInfo {
+  name: string;
+  key: string;
+  source?: string;
+  service?: string;
+  /** Declared to run: started when not running, restarted when it or its inputs change. */
+  start: boolean;
+  /** Keys of resources whose change restarts it. */
+  restartOn: readonly string[];
+  /** Whether the unit file exists and `is-active` now, when the host was read (up plans). */
+  exists?: boolean;
+  active?: string;
+}
+
+export interface HandlerOptions {
+  /** Offline roots reload and start nothing. */
+  live: boolean;
+  /** How a change is described in reasons: "changed" (up) or "restored" (down). */
+  verb: "changed" | "restored";
+  /** Down plans: units the up plan started or restarted; they restart when their service's files are restored. */
+  startedBefore?: ReadonlySet<string>;
+}
+
+type Rec = Record<string, unknown> | undefined;
+
+/** Whether a change writes or removes file content (an update that only re-enables does not). */
+export function writesContent(c: Pick<Change, "action" | "before" | "after">): boolean {
+  if (c.action === "create" || c.action === "delete") return true;
+  if (c.action !== "update") return false;
+  return (c.before as Rec)?.sha256 !== (c.after as Rec)?.sha256;
+}
+
+export function handlerSteps(changes: readonly Change[], units: readonly UnitInfo[], opts: HandlerOptions): Change[] {
+  if (!opts.live) return [];
+  const changed = changes.filter((c) => c.action !== "noop");
+  const byKey = new Map(changed.map((c) => [c.key, c]));
+  const steps: Change[] = [];
+  if (changed.some((c) => UNIT_FILE_TYPES.has(c.type) && writesContent(c))) {
+    steps.push({ key: "systemd:daemon-reload", type: "systemd", id: "daemon-reload", action: "run", reason: `unit files ${opts.verb}` });
+  }
+  const servicesTouched = new Set(changed.flatMap((c) => (c.service && c.type !== "command" ? [c.service] : [])));
+  const seen = new Set<string>();
+  for (const u of units) {
+    if (!u.start || seen.has(u.name)) continue;
+    seen.add(u.name);
+    const own = byKey.get(u.key);
+    if (own?.action === "delete") continue; // its ops stop it
+    let step: { op: "start" | "restart"; reason: string } | undefined;
+    const inputs = u.restartOn.filter((k) => byKey.has(k));
+    if (u.active !== undefined && (!u.exists || u.active !== "active")) step = { op: "start", reason: u.exists ? `not active (${u.active})` : "new unit" };
+    else if (own && writesContent(own)) step = { op: "restart", reason: `unit file ${opts.verb}` };
+    else if (inputs.length) step = { op: "restart", reason: `${inputs.join(", ")} ${opts.verb}` };
+    else if (opts.startedBefore?.has(u.name) && u.service && servicesTouched.has(u.service)) step = { op: "restart", reason: `service ${u.service} ${opts.verb}` };
+    if (!step) continue;
+    steps.push({
+      key: `service_state:${u.name}`,
+      type: "service_state",
+      id: u.name,
+      action: "run",
+      reason: step.reason,
+      ...(u.source ? { source: u.source } : {}),
+      ...(u.service ? { service: u.service } : {}),
+      after: { op: step.op, unit: u.name },
+    });
+  }
+  return steps;
+}
