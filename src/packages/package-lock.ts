@@ -25,6 +25,8 @@ export type LockEntry = Resolution;
 const KEYS = ["semantic", "repository", "project", "name", "version"] as const;
 const SAFE = /^[A-Za-z0-9@_+][A-Za-z0-9@._+:~-]{0,127}$/;
 const REPO = /^[a-z0-9][a-z0-9_]{0,63}$/;
+/** Versions are only shown, never put in an argv: any printable ASCII, one line. */
+const VERSION_TEXT = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
 
 /** Why an entry cannot be in a lock, or null. */
 function entryProblem(e: Record<string, unknown>): string | null {
@@ -34,9 +36,10 @@ function entryProblem(e: Record<string, unknown>): string | null {
   const s = semanticNameProblem(e.semantic as string);
   if (s) return s;
   if (!REPO.test(e.repository as string)) return `${JSON.stringify(e.repository)} is not a Repology repository id`;
-  for (const k of ["project", "name", "version"] as const) {
+  for (const k of ["project", "name"] as const) {
     if (!SAFE.test(e[k] as string)) return `"${k}" ${JSON.stringify(e[k])} contains characters a package ${k} cannot have`;
   }
+  if (!VERSION_TEXT.test(e.version as string)) return `"version" ${JSON.stringify(e.version)} is not a one-line printable version`;
   return null;
 }
 

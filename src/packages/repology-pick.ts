@@ -10,6 +10,9 @@
  *   candidates are an error asking for `as:` unless one equals the project or the semantic name.
  */
 
+import type { Diagnostic } from "../model/errors.ts";
+import type { SourceLoc } from "../model/source.ts";
+
 export type RepologyStatus = "newest" | "devel" | "unique" | "outdated" | "legacy" | "rolling" | "noscheme" | "incorrect" | "untrusted" | "ignored";
 
 /** One element of `GET /api/v1/project/<name>` (repology-webapp ApiPackage). */
@@ -40,7 +43,8 @@ export type ResolveErrorKind =
   /** `--package-lock` given and the lock has no entry for this name and repository. */
   | "not-locked";
 
-/** A resolution failure; `hint` says what the user can do. Callers turn it into a Diagnostic. */
+/** A resolution failure; `hint` says what the user can do. Callers turn it into a Diagnostic
+ * with `resolveDiagnostic` (naming the declaration and its file:line). */
 export class ResolveError extends Error {
   override readonly name = "ResolveError";
   constructor(
@@ -50,6 +54,11 @@ export class ResolveError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The user-facing diagnostic for a resolution failure of one declaration. */
+export function resolveDiagnostic(e: ResolveError, subject: string, source?: SourceLoc): Diagnostic {
+  return { message: e.message, subject, ...(source ? { source } : {}), ...(e.hint ? { hint: e.hint } : {}) };
 }
 
 export interface Resolution {
@@ -142,7 +151,8 @@ const SAFE_NAME = /^[A-Za-z0-9@_+][A-Za-z0-9@._+-]{0,127}$/;
  */
 function versionOf(entries: RepologyPackage[]): string {
   const current = entries.find((p) => p.status !== "legacy") ?? entries[0]!;
-  return current.origversion ?? current.version;
+  const v = (current.origversion ?? current.version).replace(/[^\x20-\x7e]/g, "").trim().slice(0, 128);
+  return v === "" ? "unknown" : v;
 }
 
 /** Check a parsed body has the documented shape (array of objects with string repo/version). */

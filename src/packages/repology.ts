@@ -15,7 +15,7 @@ import { limited } from "./rate-limit.ts";
 import { asPackageList, pickInstallable, projectName, ResolveError, type PackageResolver, type RepologyPackage, type Resolution } from "./repology-pick.ts";
 
 export type { PackageResolver, RepologyPackage, Resolution } from "./repology-pick.ts";
-export { ResolveError, type ResolveErrorKind } from "./repology-pick.ts";
+export { resolveDiagnostic, ResolveError, type ResolveErrorKind } from "./repology-pick.ts";
 
 export const DEFAULT_REPOLOGY_URL = "https://repology.org";
 /** Where HostKit's source and issue tracker live; Repology requires this in the User-Agent. */

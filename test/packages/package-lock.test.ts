@@ -138,6 +138,12 @@ describe("hostile or broken lock files", () => {
     expect(parseError(dup)).toContain('infra/hostkit.package.lock:6: package "firefox" for arch is listed twice');
   });
 
+  test("versions are only shown: printable text is kept, a control character is refused", () => {
+    const spaced = good.replace('"version": "133.0-1"', '"version": "133.0 beta (x)"');
+    expect(PackageLock.parse(spaced, "l").get("firefox", "arch")?.version).toBe("133.0 beta (x)");
+    expect(parseError(good.replace('"version": "133.0-1"', '"version": "133.0\\u001b[2J"'))).toContain('"version" "133.0\\u001b[2J" is not a one-line printable version');
+  });
+
   test("a missing file is one clear error", () => {
     expect(() => PackageLock.read(join(dir, "nope.lock"))).toThrow(`cannot read package lock ${join(dir, "nope.lock")}: ENOENT`);
   });

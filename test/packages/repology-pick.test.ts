@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { asPackageList, pickInstallable, projectName, ResolveError, type RepologyPackage } from "../../src/packages/repology-pick.ts";
+import { formatDiagnostic } from "../../src/model/errors.ts";
+import { asPackageList, pickInstallable, projectName, resolveDiagnostic, ResolveError, type RepologyPackage } from "../../src/packages/repology-pick.ts";
 import { FIXTURES } from "./repology-server.ts";
 
 const recorded = (name: string) => asPackageList(JSON.parse(readFileSync(join(FIXTURES, `project-${name}.json`), "utf8")))!;
@@ -87,5 +88,15 @@ describe("pickInstallable", () => {
     expect(asPackageList([{ repo: "x" }])).toBeUndefined();
     expect(asPackageList([{ repo: "x", version: "1", binnames: [1] }])).toBeUndefined();
     expect(asPackageList([])).toEqual([]);
+  });
+});
+
+describe("resolveDiagnostic", () => {
+  test("names the declaration, its file:line and the hint", () => {
+    const e = pickError(() => pickInstallable("nope", "nope", "debian_12", []));
+    const d = resolveDiagnostic(e, "package:nope", { file: "infra.ts", line: 7 });
+    expect(formatDiagnostic(d)).toBe(
+      'infra.ts:7: package:nope: Repology has no project "nope" (looked up for package "nope")\n  hint: give the debian_12 package name with as: "<name>"',
+    );
   });
 });
