@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { load } from "../load.ts";
@@ -18,11 +18,19 @@ export const runsRootArgs = {
   "runs-root": { type: "string", description: "Where run records are kept (default: the project's p.runs({ root }), else .hostkit/runs next to the infra file)", valueHint: "DIR" },
 } as const;
 
-/** The infra file a plan was made from, when its changes name one that exists here. */
+/**
+ * The infra file a plan was made from, when its changes name one that exists here. Loading it runs
+ * its code, and a plan file names it: only a regular file owned by this user (or root) that no one
+ * else may write is loaded, so an edited plan cannot make hostkit run someone else's script.
+ */
 function planInfraFile(plan: Plan): string | undefined {
   for (const c of plan.changes) {
     const file = c.source?.replace(/:\d+$/, "");
-    if (file && /\.[cm]?[jt]s$/.test(file) && existsSync(file)) return file;
+    if (!file || !/\.[cm]?[jt]s$/.test(file) || !existsSync(file)) continue;
+    const st = lstatSync(file);
+    const uid = process.getuid?.() ?? 0;
+    if (st.isFile() && (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0) return file;
+    consola.warn(`not loading ${file}, which the plan names as its infra file: it is not a regular file owned by you and writable only by you; pass the infra FILE`);
   }
   return undefined;
 }
