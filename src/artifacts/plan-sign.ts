@@ -17,10 +17,10 @@ export interface PlanSignature {
   value: string;
 }
 
-/** The configured key, or undefined. An empty key is refused (it would sign with nothing). */
+/** The configured key, or undefined (unset or empty). A short key is refused: it would sign with almost nothing. */
 export function planKey(env: Record<string, string | undefined> = process.env): string | undefined {
   const key = env[PLAN_KEY_ENV];
-  if (key === undefined) return undefined;
+  if (!key) return undefined;
   if (key.length < 16) throw new HostKitError({ key: PLAN_KEY_ENV, message: "is set but shorter than 16 characters; a plan signing key must be a real secret" });
   return key;
 }
