@@ -76,9 +76,15 @@ function where(t: TargetInfo): string {
   return t.transport === "root" ? `root ${t.root}` : t.transport === "ssh" ? `${t.name}${t.host && t.host !== t.name ? ` (${t.host})` : ""}` : "local";
 }
 
+/** A change recorded "started" by a run that is no longer running may or may not have landed: "unknown". */
+function changeStatus(r: RunRecord, c: RunRecord["changes"][number]): string {
+  return c.status === "started" && displayStatus(r) !== "running" ? "unknown" : c.status;
+}
+
 function summary(r: RunRecord): string {
-  const n = (s: string) => r.changes.filter((c) => c.status === s).length;
+  const n = (s: string) => r.changes.filter((c) => changeStatus(r, c) === s).length;
   const parts = [`${n("applied") + n("skipped")} applied`];
+  if (n("unknown")) parts.push(`${n("unknown")} unknown (the run ended while applying)`);
   if (n("failed")) parts.push(`${n("failed")} failed`);
   if (n("pending")) parts.push(`${n("pending")} not applied`);
   return parts.join(", ");
@@ -93,7 +99,7 @@ export function formatRun(r: RunRecord, verbose: boolean, idWidth = r.id.length)
   if (r.error) lines.push(`  error: ${r.error}`);
   if (r.rollback) lines.push(`  rollback: ${r.rollback.reason}`);
   for (const c of r.changes) {
-    lines.push(`  ${c.status.padEnd(8)} ${c.key}${c.error ? `: ${c.error}` : ""}`);
+    lines.push(`  ${changeStatus(r, c).padEnd(8)} ${c.key}${c.error ? `: ${c.error}` : ""}`);
     if (c.backup) lines.push(`           backup ${c.backup.path} (sha256 ${c.backup.sha256.slice(0, 12)}…, ${c.backup.owner}:${c.backup.group} ${c.backup.mode.toString(8).padStart(4, "0")}, ${c.backup.size} bytes)`);
   }
   return lines.join("\n");

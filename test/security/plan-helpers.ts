@@ -20,6 +20,10 @@ export async function buildBinary(): Promise<void> {
   await compileBinary({ outfile: binary });
 }
 
+export function binaryPath(): string {
+  return binary;
+}
+
 export function cleanupDirs(): void {
   if (!process.env.HOSTKIT_KEEP_TEMP) for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
