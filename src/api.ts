@@ -14,6 +14,7 @@ import type { Plan } from "./model/plan.ts";
 import { planHost } from "./plan/planner.ts";
 import { applyPlan, type ApplyOptions, type ApplyResult } from "./apply/applier.ts";
 import { findDrift } from "./apply/stale.ts";
+import { sameTarget } from "./artifacts/runs.ts";
 import { localRunner } from "./targets/local.ts";
 import type { Runner } from "./targets/runner.ts";
 import type { SshOptions } from "./targets/ssh.ts";
@@ -86,6 +87,8 @@ export async function plan(project: CompiledProject, opts: { target: Target; ign
 export async function apply(p: Plan, opts: { target: Target; confirm?: boolean; dryRun?: boolean } & Omit<ApplyOptions, "runner" | "ctx">): Promise<ApplyResult | { dryRun: true }> {
   if (opts.dryRun) return { dryRun: true };
   if (!opts.confirm) throw new HostKitError({ message: "apply needs confirm: true" });
+  // A plan applies only where it was made (a plan read from a file is checked fully by `hostkit apply --plan`).
+  if (!sameTarget(p.target, opts.target.info)) throw new HostKitError({ message: `the plan was made for ${p.target.name} (${p.target.transport}${p.target.root ? ` ${p.target.root}` : ""}), not for target ${opts.target.info.name}` });
   return withRunner(opts.target, async (runner) => {
     const drift = await findDrift(p, runner, opts.target.ctx);
     if (drift.length) throw new HostKitError({ message: `the plan is stale; changed since it was made: ${drift.map((d) => d.key).join(", ")}` });

@@ -11,7 +11,7 @@ import { text, TransportError, type Runner } from "../targets/runner.ts";
 import { acquireLock, releaseLock } from "./lock.ts";
 import { opsFor } from "./ops.ts";
 import { SecretResolver } from "./secrets.ts";
-import { readBackup } from "./backups.ts";
+import { readBackup, type BackupStore } from "./backups.ts";
 
 export type ChangeStatus = "applied" | "skipped" | "failed" | "pending";
 
@@ -53,6 +53,8 @@ export interface ApplyOptions {
    * no other apply can slip in between the check and the changes). Throwing releases the lock.
    */
   underLock?: () => Promise<void>;
+  /** The tracked run whose backup payloads a down plan's `$backup` references name (by id, in its own directory). */
+  backups?: BackupStore;
 }
 
 export function newRunId(project: string, direction: string, now = new Date()): string {
@@ -61,11 +63,11 @@ export function newRunId(project: string, direction: string, now = new Date()): 
   return `${stamp}-${project}-${direction}`;
 }
 
-export function payloadBytes(p: Payload, resolver: SecretResolver): Uint8Array {
+export function payloadBytes(p: Payload, resolver: SecretResolver, backups?: BackupStore): Uint8Array {
   if ("text" in p) return new TextEncoder().encode(p.text);
   if ("base64" in p) return Buffer.from(p.base64, "base64");
   if ("envFile" in p) return new TextEncoder().encode(renderEnvFile(p.envFile, (ref) => resolver.resolve(ref)));
-  if ("backup" in p) return readBackup(p.backup.path, p.backup.sha256);
+  if ("backup" in p) return readBackup(backups, p.backup);
   throw new HostKitError({ message: `payload ${Object.keys(p)[0]} must be resolved before apply` });
 }
 
@@ -79,8 +81,8 @@ function framed(bytes: Uint8Array, sized: boolean | undefined): Uint8Array {
   return out;
 }
 
-async function runOp(op: Op, runner: Runner, resolver: SecretResolver): Promise<string | undefined> {
-  const stdin = op.stdin ? framed(payloadBytes(op.stdin, resolver), op.sizedStdin) : undefined;
+async function runOp(op: Op, runner: Runner, resolver: SecretResolver, backups?: BackupStore): Promise<string | undefined> {
+  const stdin = op.stdin ? framed(payloadBytes(op.stdin, resolver, backups), op.sizedStdin) : undefined;
   const res = await runner.exec(op.argv, stdin ? { stdin } : {});
   if (res.code === 0) return undefined;
   const err = text(res.stderr).trim() || text(res.stdout).trim();
@@ -133,7 +135,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
           emit({ type: "op", key: change.key, label: op.label, ...(op.skip ? { skipped: op.skip } : {}) });
           if (op.skip) continue;
           ran++;
-          error = await runOp(op, opts.runner, resolver);
+          error = await runOp(op, opts.runner, resolver, opts.backups);
           if (error) break;
         }
       } catch (e) {

@@ -5,15 +5,15 @@
  * values; only these payloads ever do). Down plans point at them with `{"$backup": …}` references,
  * and the applier reads them back, verifying their sha256.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { HostKitError } from "../model/errors.ts";
 import { makePrivateDir, writePrivate } from "../artifacts/private.ts";
 import type { Change } from "../model/plan.ts";
 import { backupCandidate, type BackupRef } from "../plan/down.ts";
 import { sha256 } from "../kinds/file.ts";
 import { UNIT_DIR } from "../kinds/unit-file.ts";
-import { onTarget, type TargetCtx } from "../kinds/types.ts";
+import { BACKUP_ID, onTarget, type BackupId, type TargetCtx } from "../kinds/types.ts";
 import { text, type Runner } from "../targets/runner.ts";
 
 /** What a run record keeps about one backup (no content). */
@@ -74,20 +74,42 @@ export class RunBackups {
       group: this.ctx.root ? (before.group ?? statGroup!) : statGroup!,
       mode: parseInt(mode!, 8),
     };
-    this.refs[change.key] = { run: this.runId, path: entry.path, sha256: entry.sha256 };
+    this.refs[change.key] = { run: this.runId, id: basename(file), sha256: entry.sha256 };
     return entry;
   }
 }
 
-/** The bytes of a backup payload, refused when missing or not what the down plan expects. */
-export function readBackup(path: string, expected: string): Uint8Array {
+/** Where the backups of one run are: the payloads a down plan of that run may restore. */
+export interface BackupStore {
+  run: string;
+  dir: string;
+}
+
+/**
+ * The bytes of a backup payload, refused when the reference is not one of `store`'s own payloads
+ * (another run, a path, `..`, a symlink, not a regular file), or is missing or not what the down
+ * plan expects.
+ */
+export function readBackup(store: BackupStore | undefined, ref: BackupId): Uint8Array {
+  const subject = `backup ${ref.id} of run ${ref.run}`;
+  if (!store) throw new HostKitError({ subject, message: "the plan restores a backup payload, but no tracked run's backups were given to apply it from; refusing", hint: "derive the down plan with hostkit down --run/--last" });
+  if (ref.run !== store.run) throw new HostKitError({ subject, message: `belongs to another run than the one this plan reverses (${store.run}); refusing` });
+  if (!BACKUP_ID.test(ref.id)) throw new HostKitError({ subject, message: "is not a plain payload name; refusing" });
+  const path = join(store.dir, ref.id);
   let bytes: Uint8Array;
+  let fd: number | undefined;
   try {
-    bytes = readFileSync(path);
+    if (lstatSync(store.dir).isSymbolicLink()) throw new Error(`${store.dir} is a symbolic link`);
+    // O_NOFOLLOW: a payload swapped for a symlink is refused, never followed to another file.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    if (!fstatSync(fd).isFile()) throw new Error("not a regular file");
+    bytes = readFileSync(fd);
   } catch (e) {
-    throw new HostKitError({ subject: `backup ${path}`, message: `cannot be read: ${(e as Error).message}`, hint: "backups are removed by hostkit runs --prune" });
+    throw new HostKitError({ subject, message: `cannot be read from ${store.dir}: ${(e as Error).message}`, hint: "backups are removed by hostkit runs --prune" });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   const got = sha256(bytes);
-  if (got !== expected) throw new HostKitError({ subject: `backup ${path}`, message: `has sha256 ${got}, not ${expected} as the down plan expects; refusing to restore it` });
+  if (got !== ref.sha256) throw new HostKitError({ subject, message: `has sha256 ${got}, not ${ref.sha256} as the down plan expects; refusing to restore it` });
   return bytes;
 }

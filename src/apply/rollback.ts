@@ -12,7 +12,7 @@ import { down } from "../plan/down.ts";
 import { text, type Runner } from "../targets/runner.ts";
 import type { RunRecord, RunStore } from "../artifacts/runs.ts";
 import { applyPlan, type ApplyEvent, type ApplyResult } from "./applier.ts";
-import { RunBackups } from "./backups.ts";
+import { RunBackups, type BackupStore } from "./backups.ts";
 import type { SecretResolver } from "./secrets.ts";
 
 export type RunEvent =
@@ -31,6 +31,8 @@ export interface RunOptions {
   underLock?: () => Promise<void>;
   /** Write a run record (and backups) into this store. */
   track?: { store: RunStore; planFile?: string };
+  /** For a down plan: the run whose backup payloads its `$backup` references name. */
+  backups?: BackupStore;
   /** Roll back what the run applied when a change fails or a (re)started service is not active `waitMs` later. */
   rollbackOnFailure?: { waitMs: number };
 }
@@ -52,7 +54,7 @@ interface Applied {
 const now = () => new Date().toISOString();
 
 async function applyTracked(plan: Plan, o: RunOptions): Promise<Applied> {
-  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.underLock ? { underLock: o.underLock } : {}) };
+  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.underLock ? { underLock: o.underLock } : {}), ...(o.backups ? { backups: o.backups } : {}) };
   if (!o.track) return { result: await applyPlan(plan, { ...base, ...(o.onEvent ? { onEvent: o.onEvent } : {}) }) };
   const { store } = o.track;
   const id = store.claim(plan.project, plan.direction);
@@ -62,6 +64,12 @@ async function applyTracked(plan: Plan, o: RunOptions): Promise<Applied> {
   const byKey = new Map(record.changes.map((c) => [c.key, c]));
   const onEvent = (e: ApplyEvent) => {
     const c = "key" in e ? byKey.get(e.key) : undefined;
+    // Recorded (fsync'd) before the change's ops run: if this process dies now, the record says the
+    // change may have landed ("started"), never that it was not applied.
+    if (c && e.type === "change.start") {
+      c.status = "started";
+      store.write(record);
+    }
     if (c && e.type === "change.done") Object.assign(c, { status: e.status, ms: e.ms });
     if (c && e.type === "change.failed") Object.assign(c, { status: "failed", error: e.error });
     if (c && (e.type === "change.done" || e.type === "change.failed")) store.write(record);
@@ -79,6 +87,7 @@ async function applyTracked(plan: Plan, o: RunOptions): Promise<Applied> {
   try {
     result = await applyPlan(plan, { ...base, runId: id, onEvent, beforeChange });
   } catch (e) {
+    for (const c of record.changes) if (c.status === "started") c.status = "unknown";
     Object.assign(record, { status: "failed", error: (e as Error).message, finishedAt: now() });
     store.write(record);
     throw e;
@@ -129,7 +138,8 @@ export async function runPlan(plan: Plan, o: RunOptions): Promise<RunOutcome> {
   o.onEvent?.({ type: "rollback.start", runId: first.result.runId, reason: failure, changes: downPlan.changes.length });
   if (hasChanges(downPlan)) {
     try {
-      out.rollback.result = await runPlan(downPlan, { ...o, rollbackOnFailure: undefined, underLock: undefined, ...(o.track ? { track: { store: o.track.store } } : {}) });
+      const backups = first.backups ? { backups: { run: first.result.runId, dir: first.backups.dir } } : {};
+      out.rollback.result = await runPlan(downPlan, { ...o, rollbackOnFailure: undefined, underLock: undefined, ...backups, ...(o.track ? { track: { store: o.track.store } } : {}) });
     } catch (e) {
       out.rollback.error = (e as Error).message;
     }

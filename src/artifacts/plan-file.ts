@@ -5,9 +5,11 @@ import * as v from "valibot";
 import { HostKitError } from "../model/errors.ts";
 import { PLAN_FORMAT_VERSION, PlanSchema, type Plan } from "../model/plan.ts";
 import { issuePath } from "../dsl/validate.ts";
+import { signed } from "./plan-sign.ts";
 
+/** With `HOSTKIT_PLAN_KEY` set, the written plan carries its HMAC signature (see plan-sign.ts). */
 export function encodePlan(plan: Plan): string {
-  return `${JSON.stringify(plan, null, 2)}\n`;
+  return `${JSON.stringify(signed(plan), null, 2)}\n`;
 }
 
 export function decodePlan(textValue: string, where: string): Plan {

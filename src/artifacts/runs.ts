@@ -23,10 +23,18 @@ export const RUN_FORMAT_VERSION = 1;
 
 const BackupSchema = v.object({ path: v.string(), sha256: v.string(), size: v.number(), owner: v.string(), group: v.string(), mode: v.number() });
 
+/** A plan hostkit derived and wrote: its digest, and each change's (to name what an edit changed). */
+export const DerivedPlanSchema = v.object({ digest: v.string(), changes: v.record(v.string(), v.string()), at: v.string() });
+export type DerivedPlan = v.InferOutput<typeof DerivedPlanSchema>;
+
 export const RunChangeSchema = v.object({
   key: v.string(),
   action: v.string(),
-  status: v.picklist(["applied", "skipped", "failed", "pending"]),
+  /**
+   * "started": its ops were about to run (written before they run); a record that ends with a change
+   * still "started", or "unknown" (a run that ended abnormally), may or may not have it on the host.
+   */
+  status: v.picklist(["applied", "skipped", "failed", "pending", "started", "unknown"]),
   error: v.optional(v.string()),
   ms: v.optional(v.number()),
   backup: v.optional(BackupSchema),
@@ -53,6 +61,8 @@ export const RunRecordSchema = v.object({
   backups: v.optional(v.string()),
   error: v.optional(v.string()),
   changes: v.array(RunChangeSchema),
+  /** Digests of the down plans derived from this run (`hostkit down --run/--last`): only those apply. */
+  downPlans: v.optional(v.array(DerivedPlanSchema)),
   /** Set when --rollback-on-failure ran a down plan for this run. */
   rollback: v.optional(v.object({ run: v.string(), reason: v.string(), status: v.string() })),
 });

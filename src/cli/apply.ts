@@ -5,8 +5,8 @@ import { HostKitError } from "../model/errors.ts";
 import { hasChanges, type Plan } from "../model/plan.ts";
 import { planHost } from "../plan/planner.ts";
 import { formatPlan } from "../plan/format.ts";
-import { readPlanFile } from "../artifacts/plan-file.ts";
-import { findDrift } from "../apply/stale.ts";
+import { readSavedPlan } from "../artifacts/saved-plan.ts";
+import { verifySavedPlan } from "../apply/integrity.ts";
 import { opsFor } from "../apply/ops.ts";
 import { eachTarget, resolveTargets, type TargetSpec, type TargetFlags } from "../targets/resolve.ts";
 import type { CompiledProject } from "../compile/index.ts";
@@ -58,15 +58,25 @@ export default defineCommand({
   args: applyArgs,
   async run({ args, rawArgs }) {
     if (!args.file && !args.plan) throw new HostKitError({ message: "hostkit apply needs an infra FILE or --plan FILE" });
-    const saved = args.plan ? readPlanFile(args.plan) : undefined;
+    const savedFile = args.plan ? readSavedPlan(args.plan) : undefined;
+    const saved = savedFile?.plan;
     let project = args.file ? await load(args.file, { require: repeated(rawArgs, "require") }) : undefined;
-    // A saved SSH plan names its host; its connection settings (key, port, known_hosts…) live in the
-    // infra file the plan was made from, so find that when none is given.
-    if (!project && saved?.target.transport === "ssh") project = (await planProject(saved, repeated(rawArgs, "require"), `the SSH settings of host ${saved.target.name}`))?.project;
+    let infraFile = args.file;
+    // A saved plan is checked against the infra file it was made from (and a saved SSH plan's host
+    // settings live there): find that through the plan's sources when none is given.
+    if (!project && saved) {
+      const found = await planProject(saved, repeated(rawArgs, "require"), "checking the plan against its declarations");
+      ({ project, file: infraFile } = found ?? {});
+    }
     const flags = targetFlags(args, rawArgs);
     const emitTransport = eventPrinter(!!args.json);
     const targets = saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport);
     if (saved && targets.length !== 1) throw new HostKitError({ key: "--plan", message: "a saved plan applies to one target" });
+    const storeArgs = { ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") };
+    // Before anything runs: the saved plan is what the declarations (or, for a down plan, its run) produce.
+    const verified = savedFile
+      ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: targets[0]!.info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
+      : undefined;
     const ignore = repeated(rawArgs, "ignore");
     const abort = new AbortController();
     const onSigint = () => {
@@ -79,26 +89,19 @@ export default defineCommand({
     const multi = targets.length > 1;
     const rollbackWait = parseDuration(args["rollback-wait"] ?? "3s");
     const tracked = args.track || args["rollback-on-failure"];
-    const store = tracked ? await runStoreFor({ ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") }) : undefined;
+    const store = tracked ? await runStoreFor(storeArgs) : undefined;
     try {
       const results = await eachTarget(targets, Number(args.concurrency ?? 4) || 4, async (t): Promise<RunOutcome | undefined> => {
         const prefix = multi ? `[${t.info.name}] ` : "";
         const runner = await t.open();
+        // Stale or tampered saved plans are refused; an up plan is rebuilt from the declarations.
         const refuseIfStale = async () => {
-          const drift = await findDrift(saved!, runner, t.ctx);
-          if (drift.length) {
-            throw new HostKitError({
-              subject: `plan ${args.plan}`,
-              message: `is stale: ${drift.length} resource(s) changed on ${t.info.name} since it was made:\n${drift.map((d) => `  ${d.key}`).join("\n")}`,
-              hint: "make a new plan",
-            });
-          }
+          await verified!.check(runner, t.ctx);
         };
         try {
           let plan: Plan;
-          if (saved) {
-            await refuseIfStale();
-            plan = saved;
+          if (verified) {
+            plan = await verified.check(runner, t.ctx);
           } else {
             plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore });
           }
@@ -129,6 +132,7 @@ export default defineCommand({
             // Checked again under the host lock: nothing can change the host between check and apply.
             ...(saved ? { underLock: refuseIfStale } : {}),
             ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
+            ...(verified?.backups ? { backups: verified.backups } : {}),
             ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
           });
         } finally {

@@ -11,6 +11,11 @@ import { jsonArg, printJson, repeated, requireArg } from "./common.ts";
 import { targetFlags } from "./target-args.ts";
 import { useColor } from "./output.ts";
 import { chosenTarget, runsRootArgs, runStoreFor, targetOnlyArgs } from "./runs.ts";
+import { basename, dirname } from "node:path";
+import { hasUnsettled, settleUnknown, targetOf, UNSETTLED, type Settled } from "../plan/unknown.ts";
+import { recordDerived } from "../artifacts/derived.ts";
+import { readSavedPlan } from "../artifacts/saved-plan.ts";
+import { requireSignature } from "../artifacts/plan-sign.ts";
 
 /** The run to reverse: `--run ID`, or `--last` (the newest up run of the project on the target). */
 function pickRun(store: RunStore, o: { run?: string; last?: boolean; project?: string; target?: Plan["target"] }): RunRecord {
@@ -20,18 +25,21 @@ function pickRun(store: RunStore, o: { run?: string; last?: boolean; project?: s
   const last = all.filter((r) => r.direction === "up").pop();
   if (!last) throw new HostKitError({ message: `no tracked up run under ${store.paths.root}${o.target ? ` for ${o.target.name}` : ""}`, hint: "runs are recorded by hostkit apply --track" });
   const undone = all.find((r) => r.direction === "down" && r.status === "ok" && r.from?.run === last.id);
-  if (!last.changes.some((c) => c.status === "applied" || c.status === "skipped")) consola.warn(`run ${last.id} (the newest up run) applied nothing${last.error ? ` (${last.error.split("\n")[0]})` : ""}; choose another with --run ID`);
+  if (!last.changes.some((c) => c.status === "applied" || c.status === "skipped" || UNSETTLED.has(c.status))) consola.warn(`run ${last.id} (the newest up run) applied nothing${last.error ? ` (${last.error.split("\n")[0]})` : ""}; choose another with --run ID`);
   if (undone) consola.warn(`run ${last.id} was already rolled back by run ${undone.id}; its down plan will be refused as stale unless the host is back to what it left (choose another with --run ID)`);
   return last;
 }
 
 /** The down plan of a tracked run: only what it applied, previous file-like state from its backups. */
-export function downOfRun(record: RunRecord, only: string[]): Plan {
+export function downOfRun(record: RunRecord, only: string[], settled?: Settled): Plan {
   const plan = readPlanFile(record.plan);
   const backups: Record<string, BackupRef> = {};
-  for (const c of record.changes) if (c.backup) backups[c.key] = { run: record.id, path: c.backup.path, sha256: c.backup.sha256 };
-  if (record.status === "running") consola.warn(`run ${record.id} did not finish (status "running"): reversing the changes it recorded as applied`);
-  return down(plan, { results: record.changes, backups, run: record.id, planPath: record.plan, only });
+  // Payloads are named by id inside the run's own backup directory, never by a path.
+  for (const c of record.changes) if (c.backup && record.backups && dirname(c.backup.path) === record.backups) backups[c.key] = { run: record.id, id: basename(c.backup.path), sha256: c.backup.sha256 };
+  if (record.status === "running") consola.warn(`run ${record.id} did not finish (status "running"): reversing the changes it recorded as applied${settled ? " and those the host shows it applied" : ""}`);
+  const d = down(plan, { results: settled?.results ?? record.changes, backups, run: record.id, planPath: record.plan, only });
+  if (settled) d.warnings.unshift(...settled.notes);
+  return d;
 }
 
 export default defineCommand({
@@ -57,10 +65,15 @@ export default defineCommand({
       const store = await runStoreFor({ ...(args.plan ? { file: args.plan } : {}), ...(project ? { project } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}) });
       const target = chosenTarget(project, targetFlags(args, rawArgs));
       const record = pickRun(store, { ...(args.run ? { run: args.run } : { last: true }), ...(project ? { project: project.project } : {}), ...(target ? { target } : {}) });
-      plan = downOfRun(record, only);
+      const settled = hasUnsettled(record) ? await settleUnknown(readPlanFile(record.plan), record, targetOf(record.target, project, targetFlags(args, rawArgs))) : undefined;
+      plan = downOfRun(record, only, settled);
+      if (args.out || args.json) recordDerived(store, plan, record);
     } else {
       if (!args.plan) throw new HostKitError({ message: "hostkit down needs the up PLAN file (or --run ID / --last with the infra FILE)", hint: "hostkit down up.plan.json --out down.plan.json" });
-      plan = down(readPlanFile(args.plan), { only, planPath: args.plan });
+      const up = readSavedPlan(args.plan);
+      requireSignature(up);
+      plan = down(up.plan, { only, planPath: args.plan });
+      if (args.out || args.json) recordDerived(await runStoreFor({ plan: up.plan, ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), require: repeated(rawArgs, "require") }), plan);
     }
     if (args.out) writePlanFile(args.out, plan);
     if (args.json) printJson(plan);

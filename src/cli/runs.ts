@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { load } from "../load.ts";
@@ -18,11 +18,19 @@ export const runsRootArgs = {
   "runs-root": { type: "string", description: "Where run records are kept (default: the project's p.runs({ root }), else .hostkit/runs next to the infra file)", valueHint: "DIR" },
 } as const;
 
-/** The infra file a plan was made from, when its changes name one that exists here. */
+/**
+ * The infra file a plan was made from, when its changes name one that exists here. Loading it runs
+ * its code, and a plan file names it: only a regular file owned by this user (or root) that no one
+ * else may write is loaded, so an edited plan cannot make hostkit run someone else's script.
+ */
 function planInfraFile(plan: Plan): string | undefined {
   for (const c of plan.changes) {
     const file = c.source?.replace(/:\d+$/, "");
-    if (file && /\.[cm]?[jt]s$/.test(file) && existsSync(file)) return file;
+    if (!file || !/\.[cm]?[jt]s$/.test(file) || !existsSync(file)) continue;
+    const st = lstatSync(file);
+    const uid = process.getuid?.() ?? 0;
+    if (st.isFile() && (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0) return file;
+    consola.warn(`not loading ${file}, which the plan names as its infra file: it is not a regular file owned by you and writable only by you; pass the infra FILE`);
   }
   return undefined;
 }
@@ -68,9 +76,15 @@ function where(t: TargetInfo): string {
   return t.transport === "root" ? `root ${t.root}` : t.transport === "ssh" ? `${t.name}${t.host && t.host !== t.name ? ` (${t.host})` : ""}` : "local";
 }
 
+/** A change recorded "started" by a run that is no longer running may or may not have landed: "unknown". */
+function changeStatus(r: RunRecord, c: RunRecord["changes"][number]): string {
+  return c.status === "started" && displayStatus(r) !== "running" ? "unknown" : c.status;
+}
+
 function summary(r: RunRecord): string {
-  const n = (s: string) => r.changes.filter((c) => c.status === s).length;
+  const n = (s: string) => r.changes.filter((c) => changeStatus(r, c) === s).length;
   const parts = [`${n("applied") + n("skipped")} applied`];
+  if (n("unknown")) parts.push(`${n("unknown")} unknown (the run ended while applying)`);
   if (n("failed")) parts.push(`${n("failed")} failed`);
   if (n("pending")) parts.push(`${n("pending")} not applied`);
   return parts.join(", ");
@@ -85,7 +99,7 @@ export function formatRun(r: RunRecord, verbose: boolean, idWidth = r.id.length)
   if (r.error) lines.push(`  error: ${r.error}`);
   if (r.rollback) lines.push(`  rollback: ${r.rollback.reason}`);
   for (const c of r.changes) {
-    lines.push(`  ${c.status.padEnd(8)} ${c.key}${c.error ? `: ${c.error}` : ""}`);
+    lines.push(`  ${changeStatus(r, c).padEnd(8)} ${c.key}${c.error ? `: ${c.error}` : ""}`);
     if (c.backup) lines.push(`           backup ${c.backup.path} (sha256 ${c.backup.sha256.slice(0, 12)}…, ${c.backup.owner}:${c.backup.group} ${c.backup.mode.toString(8).padStart(4, "0")}, ${c.backup.size} bytes)`);
   }
   return lines.join("\n");

@@ -6,6 +6,7 @@
 import type { Resource } from "../model/resource.ts";
 import type { Change, ChangeAction } from "../model/plan.ts";
 import type { ExecResult } from "../targets/runner.ts";
+import { HostKitError } from "../model/errors.ts";
 
 /** Where the plan applies: a live host, or an offline filesystem tree (`--root DIR`). */
 export interface TargetCtx {
@@ -44,7 +45,7 @@ export type Payload =
   | { text: string }
   | { base64: string }
   | { envFile: { set: Record<string, string>; secret: Record<string, { $secret: { env: string } }> } }
-  | { backup: { path: string; sha256: string } };
+  | { backup: BackupId };
 
 export interface Op {
   /** What the op does, for progress lines. */
@@ -86,12 +87,32 @@ export interface Kind<R extends Resource = Resource, F = unknown> {
 }
 
 /**
- * A down plan's previous file-like content kept by a tracked run: `{"$backup": {run, path, sha256}}`
+ * A backup payload of a tracked run, named by the run and the payload's file name inside that run's
+ * own backup directory (never by a path: the applier joins `id` to the run's directory itself).
+ */
+export interface BackupId {
+  run: string;
+  id: string;
+  sha256: string;
+}
+
+/** A backup id is one plain file name: no separators, no `.`/`..`, nothing a path could hide in. */
+export const BACKUP_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * A down plan's previous file-like content kept by a tracked run: `{"$backup": {run, id, sha256}}`
  * in place of `content`. Returns the payload that restores it (read and verified by the applier).
+ * A `$backup` that is not exactly that (an old `path` reference, a path in `id`) is refused, never
+ * read past into other content.
  */
 export function backupPayload(content: unknown): Payload | undefined {
-  const b = (content as { $backup?: { path?: unknown; sha256?: unknown } } | undefined)?.$backup;
-  return b && typeof b.path === "string" && typeof b.sha256 === "string" ? { backup: { path: b.path, sha256: b.sha256 } } : undefined;
+  if (!content || typeof content !== "object" || !("$backup" in content)) return undefined;
+  const b = (content as { $backup?: Record<string, unknown> }).$backup;
+  const keys = b && typeof b === "object" ? Object.keys(b).sort().join(",") : "";
+  if (!b || keys !== "id,run,sha256" || typeof b.run !== "string" || typeof b.id !== "string" || typeof b.sha256 !== "string" || !BACKUP_ID.test(b.id)) {
+    throw new HostKitError({ key: "$backup", message: "must be {run, id, sha256} naming a payload of the run's own backup directory" });
+  }
+  return { backup: { run: b.run, id: b.id, sha256: b.sha256 } };
 }
 
 /** A path as seen from the controller's runner: under the offline root when there is one. */

@@ -16,16 +16,13 @@ import { HostKitError } from "../model/errors.ts";
 import { makePlan, summarize, type Change, type Plan } from "../model/plan.ts";
 import type { Account, Command, Directory, EnvFile, FileRes, SystemdService, SystemdTimer } from "../model/resource.ts";
 import { formatMode } from "../model/mode.ts";
+import type { BackupId } from "../kinds/types.ts";
 import { digest, stableStringify } from "./digest.ts";
 import { settledState, stateBasis } from "./down-state.ts";
 import { handlerSteps, type UnitInfo } from "./handlers.ts";
 
-/** Where a tracked run stored a resource's previous content (on the controller). */
-export interface BackupRef {
-  run: string;
-  path: string;
-  sha256: string;
-}
+/** Where a tracked run stored a resource's previous content: a payload id inside that run's backup directory. */
+export type BackupRef = BackupId;
 
 export interface DownOptions {
   /** Reverse only these `type:id` keys of the plan. */
@@ -68,7 +65,7 @@ function basisOf(c: Change): Pick<Change, "basis"> {
 }
 
 function ref(b: BackupRef): { $backup: BackupRef } {
-  return { $backup: { run: b.run, path: b.path, sha256: b.sha256 } };
+  return { $backup: { run: b.run, id: b.id, sha256: b.sha256 } };
 }
 
 function metaOf(x: Rec): { owner: string; group: string; mode: number } {

@@ -64,7 +64,7 @@ test("the canary reaches the env file and appears nowhere else", async () => {
   writeFileSync(samplerFile, SAMPLER);
   const sampler = Bun.spawn([process.execPath, samplerFile, report], { env: { ...process.env, SAMPLER_CANARY: CANARY }, stdout: "ignore", stderr: "inherit" });
   for (let i = 0; i < 500 && !existsSync(`${report}.ready`); i++) await Bun.sleep(10);
-  const appliedJson = await hostkit(["apply", "--plan", planPath, "--confirm", "--json"], { env });
+  const appliedJson = await hostkit(["apply", "--plan", planPath, "--local", "--confirm", "--json"], { env });
   const appliedText = await hostkit(["apply", config, "--local", "--confirm"], { env });
   writeFileSync(`${report}.stop`, "");
   await sampler.exited;

@@ -21,7 +21,8 @@ test("an unchanged target: the saved plan applies", async () => {
   const root = join(tempDir(), "root");
   const planFile = join(dir, "ok.json");
   expect((await hostkit(["plan", config, "--root", root, "--out", planFile])).code).toBe(0);
-  const r = await hostkit(["apply", "--plan", planFile, "--confirm"]);
+  // An unsigned saved plan does not choose its own offline root: the user names it.
+  const r = await hostkit(["apply", "--plan", planFile, "--root", root, "--confirm"]);
   expect(r.code).toBe(0);
   expect(readFileSync(join(root, "srv/stale/c.conf"), "utf8")).toBe("c\n");
 });
@@ -41,7 +42,7 @@ test("after hand changes: refused with exit 1, naming each drifted resource, and
   writeFileSync(join(root, "srv/stale/b.conf"), "someone else's b\n");
   const before = readTree(root);
 
-  const r = await hostkit(["apply", "--plan", planFile, "--confirm"]);
+  const r = await hostkit(["apply", "--plan", planFile, "--root", root, "--confirm"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(`error: plan ${planFile}: is stale: 3 resource(s) changed on root since it was made:`);
   const listed = r.stderr.split("\n").filter((l) => /^\s+\w+:\//.test(l)).map((l) => l.trim());

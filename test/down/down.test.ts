@@ -179,24 +179,24 @@ describe("down()", () => {
     const e = byKey(d, "env_file:/etc/demo/app.env");
     expect(e.after).toEqual({ owner: "root", group: "root", mode: 0o600, set: { MODE: "one", PORT: "4000" }, secret: { TOKEN: { $secret: { env: "DEMO_TOKEN" } } } });
     expect(d.warnings.some((w) => w.startsWith("env_file:/etc/demo/app.env: previous values of TOKEN are not in plans"))).toBe(true);
-    const b = down(up, { backups: { "env_file:/etc/demo/app.env": { run: "r1", path: "/b/r1/04-env", sha256: "ab" } } });
+    const b = down(up, { backups: { "env_file:/etc/demo/app.env": { run: "r1", id: "04-env", sha256: "ab" } } });
     const eb = byKey(b, "env_file:/etc/demo/app.env");
-    expect(eb.after).toEqual({ owner: "root", group: "root", mode: 0o600, set: { MODE: "one", PORT: "4000" }, content: { $backup: { run: "r1", path: "/b/r1/04-env", sha256: "ab" } } });
+    expect(eb.after).toEqual({ owner: "root", group: "root", mode: 0o600, set: { MODE: "one", PORT: "4000" }, content: { $backup: { run: "r1", id: "04-env", sha256: "ab" } } });
     expect(b.warnings.some((w) => w.includes("TOKEN"))).toBe(false);
-    expect(opsFor(eb, {})[0]!.stdin).toEqual({ backup: { path: "/b/r1/04-env", sha256: "ab" } });
+    expect(opsFor(eb, {})[0]!.stdin).toEqual({ backup: { run: "r1", id: "04-env", sha256: "ab" } });
   });
 
   test("backups: previous file-like content becomes a $backup reference instead of embedded content", () => {
     const up = v1ToV2();
     const backups = {
-      "file:/etc/demo/app.conf": { run: "r1", path: "/b/r1/01-file", sha256: sha("version=1\n") },
-      "systemd_service:web.service": { run: "r1", path: "/b/r1/05-unit", sha256: sha(unitText(unitV1)) },
+      "file:/etc/demo/app.conf": { run: "r1", id: "01-file", sha256: sha("version=1\n") },
+      "systemd_service:web.service": { run: "r1", id: "05-unit", sha256: sha(unitText(unitV1)) },
     };
     const d = down(up, { backups, run: "r1" });
     const f = byKey(d, "file:/etc/demo/app.conf");
     expect(f.after!.content).toEqual({ $backup: backups["file:/etc/demo/app.conf"] });
     expect(f.resource).not.toHaveProperty("content");
-    expect(opsFor(f, {})[0]!.stdin).toEqual({ backup: { path: "/b/r1/01-file", sha256: sha("version=1\n") } });
+    expect(opsFor(f, {})[0]!.stdin).toEqual({ backup: { run: "r1", id: "01-file", sha256: sha("version=1\n") } });
     const u = byKey(d, "systemd_service:web.service");
     expect(u.after!.content).toEqual({ $backup: backups["systemd_service:web.service"] });
     expect(JSON.stringify(u)).not.toContain("1001");

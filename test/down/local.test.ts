@@ -1,6 +1,6 @@
 /** Rollback on this machine (`--local`), confined to files in a temporary directory. */
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, infra, ok, snapshot, tempDir } from "./helpers.ts";
 
@@ -26,8 +26,12 @@ test("--local: apply v1, apply v2, down --last: files and env file back to v1 by
   await ok(["apply", "--plan", "down.json", "--local", "--confirm"], { cwd: dir, env: { LOCAL_TOKEN: "tok-three" } });
   expect(snapshot(t)).toEqual(v1);
   expect(readFileSync(join(t, "app.env"), "utf8")).toContain("TOKEN=tok-one");
-  // The project's runs settings place records and payloads.
-  expect(readFileSync(join(dir, "down.json"), "utf8")).toContain(join(dir, "state/backups"));
+  // The project's runs settings place records and payloads; the down plan names payloads by id
+  // inside its run's own backup directory, never by a path.
+  const refs = (JSON.parse(readFileSync(join(dir, "down.json"), "utf8")).changes as { after?: { content?: { $backup?: { run: string; id: string } } } }[]).flatMap((c) => c.after?.content?.$backup ?? []);
+  expect(refs.length).toBe(2);
+  for (const r of refs) expect(existsSync(join(dir, "state/backups", r.run, r.id))).toBe(true);
+  expect(readFileSync(join(dir, "down.json"), "utf8")).not.toContain(join(dir, "state/backups"));
   const runs = await ok(["runs", f2, "--local"], { cwd: dir });
   expect(runs.stdout.trim().split("\n").length).toBe(3);
 });

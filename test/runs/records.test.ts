@@ -49,10 +49,11 @@ describe("run records", () => {
     };
     const out = await runPlan(plan, { runner: spy, ctx: { root }, track: { store } });
     expect(out.status).toBe("ok");
+    // Each change is recorded "started" before its write runs: a run killed now never says "pending" for it.
     expect(seen.map((r) => r.changes.map((c) => c.status))).toEqual([
-      ["pending", "pending", "pending"],
-      ["applied", "pending", "pending"],
-      ["applied", "applied", "pending"],
+      ["started", "pending", "pending"],
+      ["applied", "started", "pending"],
+      ["applied", "applied", "started"],
     ]);
     for (const [i, r] of seen.entries()) {
       expect(r.status).toBe("running");
