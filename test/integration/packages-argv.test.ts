@@ -16,11 +16,11 @@ import { RepologyClient } from "../../src/packages/repology.ts";
 import { openSsh, type SshRunner } from "../../src/targets/ssh.ts";
 import { text } from "../../src/targets/runner.ts";
 import { startRepologyServer, type RepologyServer } from "../packages/repology-server.ts";
+import { cannotRun } from "../helpers/real-host.ts";
 import { mustHost, removeTempDirs, SETUP_MS, tempDir, TEST_MS, TOOL, type Host } from "./harness.ts";
 
 const PKGS = { name: "hostkit-it-pkgs", port: 2231 };
-const enabled = TOOL === "incus";
-if (!enabled) console.log("[skip] test/integration/packages-argv.test.ts: needs HOSTKIT_INTEGRATION_TOOL=incus (it installs packages, so only on a throwaway container)");
+const enabled = !cannotRun("test/integration/packages-argv.test.ts", TOOL === "incus" ? false : "needs HOSTKIT_INTEGRATION_TOOL=incus (it installs packages, so only on a throwaway container)");
 
 describe.skipIf(!enabled)("package-manager commands on a real Debian 12 host", () => {
   let h: Host;
