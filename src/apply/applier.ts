@@ -5,7 +5,7 @@
  */
 import type { Change, Plan } from "../model/plan.ts";
 import { HostKitError } from "../model/errors.ts";
-import type { Op, Payload, TargetCtx } from "../kinds/types.ts";
+import type { Op, Payload, TargetCtx } from "../model/kind.ts";
 import { renderEnvFile } from "../render/dotenv.ts";
 import { text, TransportError, type Runner } from "../targets/runner.ts";
 import { acquireLock, releaseLock } from "./lock.ts";

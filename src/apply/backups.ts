@@ -12,8 +12,8 @@ import { makePrivateDir, writePrivate } from "../artifacts/private.ts";
 import type { Change } from "../model/plan.ts";
 import { backupCandidate, type BackupRef } from "../plan/down.ts";
 import { sha256 } from "../kinds/file.ts";
-import { UNIT_DIR } from "../kinds/unit-file.ts";
-import { BACKUP_ID, onTarget, type BackupId, type TargetCtx } from "../kinds/types.ts";
+import { kindOf } from "../kinds/registry.ts";
+import { BACKUP_ID, onTarget, type BackupId, type TargetCtx } from "../model/kind.ts";
 import { text, type Runner } from "../targets/runner.ts";
 
 /** What a run record keeps about one backup (no content). */
@@ -32,9 +32,11 @@ stat -c '%a|%U|%G' -- "$1"
 exec cat -- "$1"
 `;
 
-/** The path of a file-like resource on the target (unit files live under /etc/systemd/system). */
-export function targetPath(c: Pick<Change, "type" | "id">): string {
-  return c.type === "systemd_service" || c.type === "systemd_timer" ? `${UNIT_DIR}/${c.id}` : c.id;
+/** The path of a file-like resource's content on the target, as its kind says (unit files live under /etc/systemd/system). */
+export function targetPath(c: Pick<Change, "type" | "id" | "resource">): string {
+  const kind = kindOf(c.type);
+  if (!kind?.contentPath || !c.resource) throw new HostKitError({ subject: `${c.type}:${c.id}`, message: "has no file content to back up" });
+  return kind.contentPath(c.resource);
 }
 
 function slug(c: Pick<Change, "type" | "id">): string {

@@ -8,7 +8,7 @@
 import { lstatSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Plan } from "../model/plan.ts";
-import { backupPayload, BACKUP_ID } from "../kinds/types.ts";
+import { backupPayload, BACKUP_ID } from "../model/kind.ts";
 import { sameTarget, type RunRecord, type RunStore, type DerivedPlan } from "../artifacts/runs.ts";
 import { derivedEntry, ledgerEntries } from "../artifacts/derived.ts";
 import type { SavedPlan } from "../artifacts/saved-plan.ts";

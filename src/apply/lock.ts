@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { dirname, basename } from "node:path";
 import { HostKitError } from "../model/errors.ts";
 import { ACQUIRE_LOCK, RELEASE_LOCK } from "../kinds/scripts.ts";
-import type { TargetCtx } from "../kinds/types.ts";
+import type { TargetCtx } from "../model/kind.ts";
 import { text, type Runner } from "../targets/runner.ts";
 
 export interface LockHolder {

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { HostKitError } from "../model/errors.ts";
 import { hasChanges, type Plan } from "../model/plan.ts";
-import type { TargetCtx } from "../kinds/types.ts";
+import type { TargetCtx } from "../model/kind.ts";
 import { down } from "../plan/down.ts";
 import { text, type Runner } from "../targets/runner.ts";
 import type { RunRecord, RunStore } from "../artifacts/runs.ts";

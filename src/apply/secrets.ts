@@ -5,6 +5,7 @@
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
 import type { Change } from "../model/plan.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
+import { kindOf } from "../kinds/registry.ts";
 
 export class SecretResolver {
   private readonly values = new Set<string>();
@@ -21,8 +22,7 @@ export class SecretResolver {
   check(changes: readonly Change[]): void {
     const problems: Diagnostic[] = [];
     for (const c of changes) {
-      if (c.type !== "env_file" || c.action === "delete" || c.action === "noop") continue;
-      const secret = ((c.after as { secret?: Record<string, SecretRef> } | undefined)?.secret ?? {}) as Record<string, SecretRef>;
+      const secret = kindOf(c.type)?.secretRefs?.(c) ?? {};
       for (const [k, ref] of Object.entries(secret)) {
         if (this.env[ref.$secret.env] === undefined) problems.push({ subject: c.key, key: `secret.${k}`, ...(c.source ? { source: { file: c.source.replace(/:\d+$/, ""), line: Number(c.source.split(":").pop()) } } : {}), message: `environment variable ${ref.$secret.env} is not set on this controller` });
       }

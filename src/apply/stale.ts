@@ -1,7 +1,7 @@
 /** Refusing a stale plan: re-read the host and compare each change's basis with what it is now. */
 import type { Plan } from "../model/plan.ts";
 import type { Resource } from "../model/resource.ts";
-import type { TargetCtx } from "../kinds/types.ts";
+import type { TargetCtx } from "../model/kind.ts";
 import type { Runner } from "../targets/runner.ts";
 import { probeAll } from "../plan/probe.ts";
 import { findDownDrift } from "../plan/down-state.ts";

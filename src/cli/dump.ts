@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { load } from "../load.ts";
 import { resourceKey } from "../model/resource.ts";
-import { formatMode } from "../model/mode.ts";
+import { kindOf } from "../kinds/registry.ts";
 import { formatLoc } from "../model/source.ts";
 import { jsonArg, needFile, printJson, repeated, requireArg } from "./common.ts";
 
@@ -21,8 +21,8 @@ export default defineCommand({
     const out: string[] = [`project ${project.project}  (${formatLoc(project.source)})`];
     for (const h of project.hosts) out.push(`  host ${h.name} → ${h.ssh.user ? `${h.ssh.user}@` : ""}${h.at}${h.ssh.port ? `:${h.ssh.port}` : ""}${h.ssh.sudo ? " (sudo)" : ""}`);
     for (const r of project.resources) {
-      const extra =
-        "mode" in r ? `  ${formatMode(r.mode)} ${"owner" in r ? `${r.owner}:${r.group}` : ""}` : r.type === "account" ? (r.system ? "  system" : "") : "";
+      const detail = kindOf(r.type)?.describe?.(r);
+      const extra = detail ? `  ${detail}` : "";
       out.push(`  ${resourceKey(r)}${extra}  (${formatLoc(r.source)})`);
     }
     process.stdout.write(`${out.join("\n")}\n`);

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { load } from "../load.ts";
 import { HostKitError } from "../model/errors.ts";
-import { hasChanges, type Plan } from "../model/plan.ts";
+import { needsAttention, type Plan } from "../model/plan.ts";
 import { planHost } from "../plan/planner.ts";
 import { formatPlan } from "../plan/format.ts";
 import { writePlanFile } from "../artifacts/plan-file.ts";
@@ -37,6 +37,6 @@ export default defineCommand({
     if (args.out) writePlanFile(args.out, plans[0]!);
     if (args.json) printJson(plans.length === 1 ? plans[0] : plans);
     else process.stdout.write(`${plans.map((p) => formatPlan(p, { color: useColor() })).join("\n\n")}\n${args.out ? `Saved to ${args.out}\n` : ""}`);
-    return args["detailed-exitcode"] && plans.some(hasChanges) ? 2 : 0;
+    return args["detailed-exitcode"] && plans.some(needsAttention) ? 2 : 0;
   },
 });

@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { load } from "../load.ts";
 import { HostKitError } from "../model/errors.ts";
-import { RESOURCE_TYPES, resourceKey } from "../model/resource.ts";
+import { resourceKey } from "../model/resource.ts";
+import { RESOURCE_TYPES } from "../kinds/registry.ts";
 import { renderResource } from "../render/index.ts";
 import { needFile, repeated, requireArg } from "./common.ts";
 

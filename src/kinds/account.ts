@@ -1,10 +1,27 @@
 /** `account`: a user (and its group) in passwd, read from the host's account facts. */
-import type { Account as AccountRes } from "../model/resource.ts";
+import * as v from "valibot";
+import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
+import type { Change } from "../model/plan.ts";
+import { deleteCreated, sameKey, type Rec } from "./inverse.ts";
 import { ADD_ACCOUNT_OFFLINE } from "./scripts.ts";
-import type { Account, HostFacts, Kind } from "./types.ts";
+import { defineKind, type Account as HostAccount, type HostFacts, type InvertCtx, type Inverse } from "../model/kind.ts";
+
+export const AccountSchema = v.strictObject({
+  ...BASE,
+  type: v.literal("account"),
+  name: v.string(),
+  system: v.boolean(),
+  home: v.optional(AbsPath),
+  shell: v.optional(v.string()),
+  group: v.optional(v.string()),
+  groups: v.array(v.string()),
+  rollback: RollbackSchema,
+});
+export type Account = v.InferOutput<typeof AccountSchema>;
+type AccountRes = Account;
 
 export interface AccountFact {
-  account?: Account;
+  account?: HostAccount;
   groups: string[];
   /** A group named like the account already exists (useradd --user-group would fail on it). */
   groupExists: boolean;
@@ -14,8 +31,9 @@ function groupsOf(name: string, facts: HostFacts): string[] {
   return [...facts.groups.entries()].filter(([, g]) => g.members.includes(name)).map(([n]) => n).sort();
 }
 
-export const account: Kind<AccountRes, AccountFact> = {
+export const account = defineKind<AccountRes, AccountFact>({
   type: "account",
+  schema: AccountSchema,
   probe: () => [],
   parse: (r, _out, facts) => {
     const a = facts.users.get(r.name);
@@ -64,4 +82,25 @@ export const account: Kind<AccountRes, AccountFact> = {
     argv.push("--", r.name);
     return [{ label: `update account ${r.name}`, argv }];
   },
-};
+  down: {
+    invert: invertAccount,
+    settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? { exists: true } : undefined),
+    observed: (f) => ({ exists: !!f.account }),
+  },
+  describe: (r) => (r.system ? "system" : ""),
+});
+
+function invertAccount(c: Change, ctx: InvertCtx): Inverse {
+  const r = c.resource as AccountRes;
+  const b = (c.before ?? {}) as Rec;
+  const a = (c.after ?? {}) as Rec;
+  if (c.action === "create") return deleteCreated(c, r, a);
+  const added = ((a.groups ?? []) as string[]).filter((g) => !((b.groups ?? []) as string[]).includes(g));
+  const shellBack = r.shell !== undefined && b.shell !== r.shell;
+  const homeBack = r.home !== undefined && b.home !== r.home;
+  if (added.length) ctx.warnings.push(`${c.key}: supplementary groups added by the up plan (${added.join(", ")}) are kept`);
+  if (!shellBack && !homeBack) return {};
+  const resource: AccountRes = { ...r, groups: [], ...(shellBack ? { shell: b.shell as string } : {}), ...(homeBack ? { home: b.home as string } : {}) };
+  const reason = `restore previous ${[shellBack ? `shell ${b.shell}` : "", homeBack ? `home ${b.home}` : ""].filter(Boolean).join(", ")}`;
+  return { change: { ...sameKey(c), action: "update", reason, before: { exists: true, ...a }, after: { ...a, shell: resource.shell, home: resource.home, groups: [] }, resource } };
+}

@@ -1,11 +1,26 @@
 /** `directory`: exists, with owner, group and mode. */
-import type { Directory } from "../model/resource.ts";
+import * as v from "valibot";
+import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
+import type { Change } from "../model/plan.ts";
+import { aspects, metaOf, sameKey, type Rec } from "./inverse.ts";
 import { MAKE_DIR } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
-import { onTarget, type Kind } from "./types.ts";
+import { defineKind, onTarget, type Inverse } from "../model/kind.ts";
 
-export const directory: Kind<Directory, PathStat> = {
+export const DirectorySchema = v.strictObject({
+  ...BASE,
+  type: v.literal("directory"),
+  path: AbsPath,
+  owner: v.string(),
+  group: v.string(),
+  mode: v.number(),
+  rollback: RollbackSchema,
+});
+export type Directory = v.InferOutput<typeof DirectorySchema>;
+
+export const directory = defineKind<Directory, PathStat>({
   type: "directory",
+  schema: DirectorySchema,
   probe: (r, ctx) => [statProbe(onTarget(ctx, r.path))],
   probeBatch(rs, ctx) {
     const paths = rs.map((r) => onTarget(ctx, r.path));
@@ -23,8 +38,42 @@ export const directory: Kind<Directory, PathStat> = {
   ops(change, ctx) {
     const r = change.resource as Directory;
     const path = onTarget(ctx, r.path);
-    if (change.action === "delete") return [{ label: `remove directory ${r.path} (if empty)`, argv: ["rmdir", "--", path] }];
+    if (change.action === "delete") {
+      // rollback "delete": with its contents (rm -r never follows symlinks below it); otherwise only if empty.
+      if (r.rollback === "delete") return [{ label: `remove directory ${r.path} and its contents`, argv: ["rm", "-r", "--one-file-system", "--", path] }];
+      return [{ label: `remove directory ${r.path} (if empty)`, argv: ["rmdir", "--", path] }];
+    }
     const a = change.after as { owner: string; group: string; mode: number };
     return [{ label: `${change.action} directory ${r.path}`, argv: ["sh", "-c", MAKE_DIR, "hostkit-mkdir", path, a.mode.toString(8), a.owner, a.group, ctx.root ?? ""] }];
   },
-};
+  down: {
+    invert: invertDirectory,
+    settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? dirState(c.after ?? {}) : undefined),
+    observed: (f) => (!f.exists ? { exists: false } : { ...dirState(f as unknown as Rec), directory: f.fileType === "directory" }),
+  },
+  describe: (r) => `${r.mode.toString(8).padStart(4, "0")} ${r.owner}:${r.group}`,
+});
+
+function dirState(x: Rec): Rec {
+  return { exists: true, directory: true, owner: x.owner, group: x.group, mode: x.mode };
+}
+
+/**
+ * Rollback policies of a directory the up plan created: "keep" keeps it; "delete_if_created" removes
+ * it only while it is still empty (`rmdir`: whatever was put in it since stays, and the step fails
+ * saying so); "delete" removes it with everything in it.
+ */
+function invertDirectory(c: Change): Inverse {
+  const r = c.resource as Directory;
+  const b = (c.before ?? {}) as Rec;
+  const a = (c.after ?? {}) as Rec;
+  if (c.action === "create") {
+    if (r.rollback === "keep") return { kept: `${c.key} (rollback: "keep")` };
+    const how = r.rollback === "delete" ? "removed with its contents" : "removed only if empty";
+    return { change: { ...sameKey(c), action: "delete", reason: `created by the up plan (rollback: "${r.rollback}": ${how})`, before: { exists: true, ...a }, after: { exists: false }, resource: r } };
+  }
+  if (b.fileType !== "directory") return { warning: `${c.key}: was a ${String(b.fileType ?? "missing path")} before the up plan; not restored` };
+  const meta = metaOf(b);
+  const action = c.action === "delete" ? "create" : "update";
+  return { change: { ...sameKey(c), action, reason: action === "create" ? "recreate the deleted directory" : `restore previous ${aspects(a, b).join(", ") || "state"}`, before: action === "create" ? { exists: false } : { exists: true, ...a }, after: { path: r.path, ...meta }, resource: { ...r, ...meta } } };
+}

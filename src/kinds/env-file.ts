@@ -3,11 +3,31 @@
  * apply time only. Drift compares metadata and the non-secret `set` entries; secret values read
  * from the host are dropped at parse time and never reach a fact, a plan or a basis.
  */
-import type { EnvFile } from "../model/resource.ts";
+import * as v from "valibot";
+import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
+import { SecretRefSchema, type SecretRef } from "../model/secret.ts";
+import type { Change } from "../model/plan.ts";
+import { aspects, backupRef, deleteCreated, metaOf, sameKey, type Rec } from "./inverse.ts";
+import { stableStringify } from "../plan/digest.ts";
+import { renderEnvFileMasked } from "../render/dotenv.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
 import { fileProbe, fileProbeBatch, parseFileFact, writeOp } from "./file.ts";
 import { metaDiffs, type PathStat } from "./stat.ts";
-import { backupPayload, onTarget, type Kind } from "./types.ts";
+import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse } from "../model/kind.ts";
+
+export const EnvFileSchema = v.strictObject({
+  ...BASE,
+  type: v.literal("env_file"),
+  path: AbsPath,
+  name: v.optional(v.string()),
+  set: v.record(v.string(), v.string()),
+  secret: v.record(v.string(), SecretRefSchema),
+  owner: v.string(),
+  group: v.string(),
+  mode: v.number(),
+  rollback: RollbackSchema,
+});
+export type EnvFile = v.InferOutput<typeof EnvFileSchema>;
 
 export interface EnvFileFact extends PathStat {
   /** Values of the keys declared in `set` (only those: anything else may be a secret). */
@@ -16,8 +36,9 @@ export interface EnvFileFact extends PathStat {
   keys: string[];
 }
 
-export const envFile: Kind<EnvFile, EnvFileFact> = {
+export const envFile = defineKind<EnvFile, EnvFileFact>({
   type: "env_file",
+  schema: EnvFileSchema,
   probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
   probeBatch: fileProbeBatch<EnvFile>((r) => r.path),
   parse(r, out, facts, ctx) {
@@ -49,4 +70,67 @@ export const envFile: Kind<EnvFile, EnvFileFact> = {
     if (change.action === "delete") return [{ label: `remove env file ${r.path}`, argv: ["rm", "-f", "--", path] }];
     return [writeOp(`write env file ${r.path}`, path, backupPayload(change.after?.content) ?? { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
   },
-};
+  down: {
+    invert: invertEnvFile,
+    settled(c) {
+      if (c.action === "delete") return { exists: false };
+      if (c.action !== "create" && c.action !== "update") return undefined;
+      const a = (c.after ?? {}) as Rec;
+      const set = (a.set ?? {}) as Record<string, string>;
+      const keys = [...new Set([...Object.keys(set), ...Object.keys((a.secret ?? {}) as Rec)])].sort();
+      return { exists: true, owner: a.owner, group: a.group, mode: a.mode, set, keys };
+    },
+    observed: (f) => (f.exists ? { exists: true, owner: f.owner, group: f.group, mode: f.mode, set: f.set, keys: f.keys } : { exists: false }),
+    // Read for the keys the up plan set (kept in the down change's before), so the observed `set` compares with the settled one.
+    probeResource: (c) => ({ ...(c.resource as EnvFile), set: ((c.before as Rec | undefined)?.set ?? {}) as Record<string, string> }),
+  },
+  contentPath: (r) => r.path,
+  formatDiff(c) {
+    const lines: string[] = [];
+    const before = c.before as Rec | undefined;
+    const after = c.after as Rec | undefined;
+    const oldSet = (before?.set ?? {}) as Record<string, string>;
+    const newSet = (after?.set ?? {}) as Record<string, string>;
+    for (const k of Object.keys(newSet).sort()) {
+      if (oldSet[k] === newSet[k]) continue;
+      lines.push(k in oldSet ? `~ ${k}: ${JSON.stringify(oldSet[k])} → ${JSON.stringify(newSet[k])}` : `+ ${k}=${JSON.stringify(newSet[k])}`);
+    }
+    const keys = (before?.keys ?? []) as string[];
+    for (const [k, ref] of Object.entries((after?.secret ?? {}) as Record<string, SecretRef>)) {
+      if (!keys.includes(k)) lines.push(`+ ${k}=(secret from $${ref.$secret.env})`);
+    }
+    return lines;
+  },
+  render: (r) => renderEnvFileMasked(r),
+  describe: (r) => `${r.mode.toString(8).padStart(4, "0")} ${r.owner}:${r.group}`,
+  secretRefs: (c) => (c.action === "delete" || c.action === "noop" ? {} : (((c.after as Rec | undefined)?.secret ?? {}) as Record<string, SecretRef>)),
+});
+
+function invertEnvFile(c: Change, ctx: InvertCtx): Inverse {
+  const r = c.resource as EnvFile;
+  const b = (c.before ?? {}) as Rec;
+  const a = (c.after ?? {}) as Rec;
+  const backup = ctx.backups[c.key];
+  if (c.action === "create") return deleteCreated(c, r, a);
+  const meta = metaOf(b);
+  const set = (b.set ?? {}) as Record<string, string>;
+  let resource: EnvFile;
+  let after: Rec;
+  if (backup) {
+    resource = { ...r, set, secret: {}, ...meta };
+    after = { ...meta, set, content: backupRef(backup) };
+  } else {
+    const keys = (b.keys ?? []) as string[];
+    const secretKeys = keys.filter((k) => !(k in set) && k in r.secret);
+    const unknown = keys.filter((k) => !(k in set) && !(k in r.secret));
+    const secret = Object.fromEntries(secretKeys.map((k) => [k, r.secret[k]!]));
+    if (secretKeys.length) ctx.warnings.push(`${c.key}: previous values of ${secretKeys.join(", ")} are not in plans and no tracked run backed them up; the down plan writes their current values from the controller's environment (apply --track keeps backups)`);
+    if (unknown.length) ctx.warnings.push(`${c.key}: previous values of ${unknown.join(", ")} are not in the plan and no tracked run backed them up; the restored file leaves them out`);
+    resource = { ...r, set, secret, ...meta };
+    after = { ...meta, set, secret };
+  }
+  const what = [...(stableStringify(a.set ?? {}) !== stableStringify(set) ? ["values"] : []), ...aspects({ ...a, sha256: 0 }, { ...b, sha256: 0 })].join(", ") || "file";
+  const reason = `${c.action === "delete" ? "recreate the deleted env file" : `restore previous ${what}`}${backup ? ` from the backup of run ${backup.run}` : ""}`;
+  const before = c.action === "delete" ? { exists: false } : { exists: true, ...a };
+  return { change: { ...sameKey(c), action: c.action === "delete" ? "create" : "update", reason, before, after, resource } };
+}

@@ -1,11 +1,29 @@
 /** `file`: content (compared by sha256), owner, group and mode; written atomically. */
 import { createHash } from "node:crypto";
-import type { FileRes } from "../model/resource.ts";
+import * as v from "valibot";
+import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
 import { text } from "../targets/runner.ts";
 import { WRITE_FILE } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
-import { backupPayload, onTarget, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "./types.ts";
+import { backupPayload, defineKind, onTarget, type BackupId, type Inverse, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "../model/kind.ts";
+import type { Change } from "../model/plan.ts";
+import { aspects, backupRef, deleteCreated, metaOf, sameKey, withoutContent, type Rec } from "./inverse.ts";
+import { binarySummary, contentDiff, contentText } from "../plan/text-diff.ts";
 import { asContent, contentBytes } from "../model/content.ts";
+
+/** File content is UTF-8 text (`content`) or arbitrary bytes (`contentBase64`). */
+export const FileSchema = v.strictObject({
+  ...BASE,
+  type: v.literal("file"),
+  path: AbsPath,
+  content: v.optional(v.string()),
+  contentBase64: v.optional(v.string()),
+  owner: v.string(),
+  group: v.string(),
+  mode: v.number(),
+  rollback: RollbackSchema,
+});
+export type FileRes = v.InferOutput<typeof FileSchema>;
 
 /** Previous content up to this size is kept in the plan (for diffs and down plans); larger is hashed only. */
 export const CONTENT_LIMIT = 1 << 20;
@@ -134,8 +152,9 @@ export function writeOp(label: string, path: string, payload: Payload, meta: { m
   return { label, argv: ["sh", "-c", WRITE_FILE, "hostkit-write", path, meta.mode.toString(8), meta.owner, meta.group, root ?? ""], stdin: payload, sizedStdin: true };
 }
 
-export const file: Kind<FileRes, FileFact> = {
+export const file = defineKind<FileRes, FileFact>({
   type: "file",
+  schema: FileSchema,
   probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
   probeBatch: fileProbeBatch<FileRes>((r) => r.path),
   parse: (_r, out, facts, ctx) => parseFileFact(out, facts, ctx),
@@ -157,4 +176,45 @@ export const file: Kind<FileRes, FileFact> = {
     const payload: Payload = backupPayload(change.after?.content) ?? (r.content !== undefined ? { text: r.content } : { base64: r.contentBase64 ?? "" });
     return [writeOp(`write file ${r.path}`, path, payload, r, ctx.root)];
   },
-};
+  down: {
+    invert: invertFile,
+    settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? fileState(c.after ?? {}) : undefined),
+    observed: (f) => (!f.exists ? { exists: false } : f.fileType !== "regular file" ? { exists: true, fileType: f.fileType } : fileState(f as unknown as Rec)),
+  },
+  contentPath: (r) => r.path,
+  formatDiff(c, paint) {
+    if (c.action === "delete" || c.action === "run") return [];
+    const r = c.resource as FileRes | undefined;
+    const newText = r ? (r.content ?? (r.contentBase64 !== undefined ? binarySummary(r.contentBase64) : undefined)) : contentText(c.after);
+    return contentDiff(contentText(c.before), newText, paint);
+  },
+  render: (r) => r.content ?? Buffer.from(r.contentBase64 ?? "", "base64").toString("latin1"),
+  describe: (r) => `${r.mode.toString(8).padStart(4, "0")} ${r.owner}:${r.group}`,
+});
+
+/** What a re-read can confirm of a file: its hash, owner, group and mode. */
+function fileState(x: Rec): Rec {
+  return { exists: true, sha256: x.sha256, owner: x.owner, group: x.group, mode: x.mode };
+}
+
+/** The content a file resource declares, for the `before` of a down change (diffs in the formatted plan). */
+function declaredContent(r: FileRes): Rec {
+  return r.content !== undefined ? { content: r.content } : r.contentBase64 !== undefined ? { contentBase64: r.contentBase64 } : {};
+}
+
+function invertFile(c: Change, ctx: { backups: Readonly<Record<string, BackupId>> }): Inverse {
+  const r = c.resource as FileRes;
+  const b = (c.before ?? {}) as Rec;
+  const a = (c.after ?? {}) as Rec;
+  const backup = ctx.backups[c.key];
+  if (c.action === "create") return deleteCreated(c, r, { ...a, ...declaredContent(r) });
+  if (b.exists && b.fileType !== "regular file") return { warning: `${c.key}: was a ${String(b.fileType)} before the up plan; not restored` };
+  const prev: Rec | undefined = backup ? {} : b.content !== undefined ? { content: b.content } : b.contentBase64 !== undefined ? { contentBase64: b.contentBase64 } : undefined;
+  if (!prev) return { warning: `${c.key}: its previous content (${String(b.size ?? "?")} bytes) is too large to keep in a plan and no tracked run backed it up; not restored` };
+  const meta = metaOf(b);
+  const resource: FileRes = { ...withoutContent(r), ...(prev as { content?: string; contentBase64?: string }), ...meta };
+  const after: Rec = { sha256: backup?.sha256 ?? b.sha256, ...meta, ...(backup ? { content: backupRef(backup) } : {}) };
+  const from = backup ? ` from the backup of run ${backup.run}` : "";
+  if (c.action === "delete") return { change: { ...sameKey(c), action: "create", reason: `recreate the deleted file${from}`, before: { exists: false }, after, resource } };
+  return { change: { ...sameKey(c), action: "update", reason: `restore previous ${aspects(a, b).join(", ") || "state"}${from}`, before: { exists: true, ...a, ...declaredContent(r) }, after, resource } };
+}

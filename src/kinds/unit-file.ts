@@ -3,11 +3,48 @@
  * enabled (and, on live hosts, active). Reloads, starts and restarts are planned by the planner,
  * which sees every change at once.
  */
-import type { SystemdService, SystemdTimer } from "../model/resource.ts";
+import * as v from "valibot";
+import { BASE, RollbackSchema } from "../model/resource.ts";
+import type { Change } from "../model/plan.ts";
+import { backupRef, deleteCreated, sameKey, type Rec } from "./inverse.ts";
 import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
 import { sha256, writeOp } from "./file.ts";
-import { backupPayload, onTarget, type Kind, type Op, type ProbeBatch, type TargetCtx } from "./types.ts";
+import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse, type Kind, type Op, type ProbeBatch, type TargetCtx } from "../model/kind.ts";
+import { contentDiff, contentText } from "../plan/text-diff.ts";
+
+/** One unit file section: ordered `[directive, value]` pairs (a directive may repeat). */
+export const UnitSectionsSchema = v.record(v.string(), v.array(v.tuple([v.string(), v.string()])));
+
+const Listener = v.strictObject({ name: v.string(), port: v.number(), on: v.string() });
+
+export const SystemdServiceSchema = v.strictObject({
+  ...BASE,
+  type: v.literal("systemd_service"),
+  name: v.string(),
+  sections: UnitSectionsSchema,
+  enable: v.boolean(),
+  /** Keep it running: start when stopped, restart when its unit or inputs changed. */
+  start: v.boolean(),
+  listeners: v.array(Listener),
+  /** Keys of resources whose change restarts this unit (env files, files it reads). */
+  restartOn: v.array(v.string()),
+  rollback: RollbackSchema,
+});
+
+export const SystemdTimerSchema = v.strictObject({
+  ...BASE,
+  type: v.literal("systemd_timer"),
+  name: v.string(),
+  sections: UnitSectionsSchema,
+  enable: v.boolean(),
+  start: v.boolean(),
+  rollback: RollbackSchema,
+});
+
+export type UnitSections = v.InferOutput<typeof UnitSectionsSchema>;
+export type SystemdService = v.InferOutput<typeof SystemdServiceSchema>;
+export type SystemdTimer = v.InferOutput<typeof SystemdTimerSchema>;
 
 export const UNIT_DIR = "/etc/systemd/system";
 
@@ -132,9 +169,10 @@ function unitProbeBatch<R extends Unit>(rs: R[], ctx: TargetCtx): ProbeBatch {
   };
 }
 
-function unitKind<R extends Unit>(type: R["type"]): Kind<R, UnitFact> {
-  return {
+function unitKind<R extends Unit>(type: R["type"], schema: v.GenericSchema<unknown, R>): Kind<R, UnitFact> {
+  return defineKind<R, UnitFact>({
     type,
+    schema,
     probe: (r, ctx) => {
       const cmds = [["cat", "--", onTarget(ctx, `${UNIT_DIR}/${r.name}`)], systemctl(ctx, "is-enabled", "--", r.name)];
       if (!ctx.root) cmds.push(["systemctl", "is-active", "--", r.name]);
@@ -183,8 +221,33 @@ function unitKind<R extends Unit>(type: R["type"]): Kind<R, UnitFact> {
       if (after.enabled === "disabled" && before?.enabled === "enabled") ops.push({ label: `disable ${r.name}`, argv: systemctl(ctx, "disable", "--", r.name) });
       return ops;
     },
-  };
+    down: {
+      invert: invertUnit,
+      settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? { exists: true, sha256: (c.after as Rec | undefined)?.sha256, enabled: (c.after as Rec | undefined)?.enabled === "enabled" } : undefined),
+      observed: (f) => (f.exists ? { exists: true, sha256: f.sha256, enabled: f.enabled === "enabled" } : { exists: false }),
+    },
+    contentPath: (r) => `${UNIT_DIR}/${r.name}`,
+    formatDiff: (c, paint) => (c.action === "delete" || c.action === "run" ? [] : contentDiff(contentText(c.before), contentText(c.after), paint)),
+    render: (r) => renderUnit(r.sections),
+    describe: (r) => (r.enable ? "enabled" : "disabled"),
+    unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [] }),
+  });
 }
 
-export const systemdService = unitKind<SystemdService>("systemd_service");
-export const systemdTimer = unitKind<SystemdTimer>("systemd_timer");
+export const systemdService = unitKind<SystemdService>("systemd_service", SystemdServiceSchema);
+export const systemdTimer = unitKind<SystemdTimer>("systemd_timer", SystemdTimerSchema);
+
+function invertUnit(c: Change, ctx: InvertCtx): Inverse {
+  const r = c.resource as Unit;
+  const b = (c.before ?? {}) as Rec;
+  const a = (c.after ?? {}) as Rec;
+  const backup = ctx.backups[c.key];
+  if (c.action === "create") return deleteCreated(c, r, a, { exists: false, enabled: "not-found" });
+  if (b.content === undefined && !backup) return { warning: `${c.key}: its previous unit file was not captured; not restored` };
+  const enabled = b.enabled === "enabled";
+  const after: Rec = { content: backup ? backupRef(backup) : b.content, sha256: backup?.sha256 ?? b.sha256, enabled: enabled ? "enabled" : "disabled" };
+  const what = [...(a.sha256 !== after.sha256 ? ["unit file"] : []), ...(a.enabled !== after.enabled ? [after.enabled as string] : [])].join(", ") || "unit";
+  const action = c.action === "delete" ? "create" : "update";
+  const reason = `${action === "create" ? "recreate the deleted unit" : `restore previous ${what}`}${backup ? ` from the backup of run ${backup.run}` : ""}`;
+  return { change: { ...sameKey(c), action, reason, before: action === "create" ? { exists: false } : { exists: true, ...a }, after, resource: { ...r, enable: enabled } } };
+}

@@ -3,14 +3,33 @@
  * only `{"$secret": {"env": NAME}}` references). Its schema is the authority (`hostkit schema plan`).
  */
 import * as v from "valibot";
-import { ResourceSchema } from "./resource.ts";
+import { ResourceSchema } from "../kinds/registry.ts";
+import type { ResourceBase } from "./resource.ts";
 
 export const PLAN_FORMAT_VERSION = 1;
 
 export const ChangeActionSchema = v.picklist(["create", "update", "delete", "run", "noop"]);
 export type ChangeAction = v.InferOutput<typeof ChangeActionSchema>;
 
-export const ChangeSchema = v.object({
+/** One change of a plan. Declared (not inferred) so that kinds can name it without a type cycle through the registry. */
+export interface Change {
+  key: string;
+  type: string;
+  id: string;
+  action: ChangeAction;
+  reason: string;
+  source?: string;
+  service?: string;
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+  /** The declared resource; its kind (`kindOf(change.type)`) knows its exact shape. */
+  resource?: ResourceBase & Record<string, unknown>;
+  basis?: string;
+  down?: unknown;
+  warning?: string;
+}
+
+export const ChangeSchema: v.GenericSchema<unknown, Change> = v.object({
   /** `type:id`, as used by `--ignore` and `--only`. */
   key: v.string(),
   type: v.string(),
@@ -33,8 +52,7 @@ export const ChangeSchema = v.object({
   down: v.optional(v.unknown()),
   /** Why this change carries a warning (e.g. irreversible). */
   warning: v.optional(v.string()),
-});
-export type Change = v.InferOutput<typeof ChangeSchema>;
+}) as never;
 
 export const TargetInfoSchema = v.object({
   name: v.string(),
@@ -60,6 +78,8 @@ export const PlanSchema = v.object({
   /** Noops are left out of the saved file but counted here. */
   summary: v.object({ create: v.number(), update: v.number(), delete: v.number(), run: v.number(), noop: v.number() }),
   warnings: v.array(v.string()),
+  /** Keys of declared resources this build could not plan (see a kind's `unplanned`): never "nothing to change". */
+  incomplete: v.optional(v.array(v.string())),
   /** Set on down plans: the plan (or run) this one reverses. */
   from: v.optional(v.object({ plan: v.optional(v.string()), run: v.optional(v.string()), basis: v.optional(v.string()) })),
 });
@@ -79,4 +99,9 @@ export function summarize(changes: readonly Pick<Change, "action">[], extraNoops
 
 export function hasChanges(plan: Pick<Plan, "changes">): boolean {
   return plan.changes.some((c) => c.action !== "noop");
+}
+
+/** What `--detailed-exitcode` reports: changes, or declared resources this build could not plan. */
+export function needsAttention(plan: Pick<Plan, "changes" | "incomplete">): boolean {
+  return hasChanges(plan) || !!plan.incomplete?.length;
 }

@@ -10,7 +10,8 @@
  */
 import type { Change, Plan } from "../model/plan.ts";
 import type { Resource } from "../model/resource.ts";
-import type { TargetCtx } from "../kinds/types.ts";
+import type { TargetCtx } from "../model/kind.ts";
+import { kindOf } from "../kinds/registry.ts";
 import type { Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
 import { probeAll } from "./probe.ts";
@@ -19,66 +20,22 @@ type Rec = Record<string, unknown>;
 
 /** The settled state after `change` was applied (from its `after`), or undefined when nothing can be confirmed. */
 export function settledState(change: Pick<Change, "type" | "action" | "after">): Rec | undefined {
-  if (change.action === "delete") return { exists: false };
-  if (change.action !== "create" && change.action !== "update") return undefined;
-  const a = (change.after ?? {}) as Rec;
-  switch (change.type) {
-    case "file":
-      return { exists: true, sha256: a.sha256, owner: a.owner, group: a.group, mode: a.mode };
-    case "env_file": {
-      const set = (a.set ?? {}) as Record<string, string>;
-      const secret = (a.secret ?? {}) as Rec;
-      const keys = [...new Set([...Object.keys(set), ...Object.keys(secret)])].sort();
-      return { exists: true, owner: a.owner, group: a.group, mode: a.mode, set, keys };
-    }
-    case "systemd_service":
-    case "systemd_timer":
-      return { exists: true, sha256: a.sha256, enabled: a.enabled === "enabled" };
-    case "directory":
-      return { exists: true, directory: true, owner: a.owner, group: a.group, mode: a.mode };
-    case "account":
-      return { exists: true };
-    default:
-      return undefined;
-  }
+  return kindOf(change.type)?.down.settled(change);
 }
 
 /** The same projection, from a fact the probe read. */
 export function observedState(type: string, fact: unknown): Rec | undefined {
-  const f = (fact ?? {}) as Rec;
-  switch (type) {
-    case "file":
-      if (!f.exists) return { exists: false };
-      if (f.fileType !== "regular file") return { exists: true, fileType: f.fileType };
-      return { exists: true, sha256: f.sha256, owner: f.owner, group: f.group, mode: f.mode };
-    case "env_file":
-      if (!f.exists) return { exists: false };
-      return { exists: true, owner: f.owner, group: f.group, mode: f.mode, set: f.set, keys: f.keys };
-    case "systemd_service":
-    case "systemd_timer":
-      return f.exists ? { exists: true, sha256: f.sha256, enabled: f.enabled === "enabled" } : { exists: false };
-    case "directory":
-      if (!f.exists) return { exists: false };
-      return { exists: true, directory: f.fileType === "directory", owner: f.owner, group: f.group, mode: f.mode };
-    case "account":
-      return { exists: !!f.account };
-    default:
-      return undefined;
-  }
+  return kindOf(type)?.down.observed(fact);
 }
 
 export function stateBasis(key: string, state: Rec): string {
   return digest({ key, settled: state });
 }
 
-/**
- * The resource to probe for a down change. Env files are read for the keys the up plan set (kept
- * in the down change's `before`), so the observed `set` compares with the settled one.
- */
+/** The resource to probe for a down change: its kind may read it differently (env files: the keys the up plan set). */
 function probeResource(c: Change): Resource {
-  const r = c.resource as Resource;
-  if (r.type !== "env_file") return r;
-  return { ...r, set: ((c.before as Rec | undefined)?.set ?? {}) as Record<string, string> };
+  const own = kindOf(c.type)?.down.probeResource;
+  return (own ? own(c) : c.resource) as Resource;
 }
 
 /** Re-read the host and list the down plan's changes whose resource is no longer as the up plan left it. */

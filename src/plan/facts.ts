@@ -1,13 +1,13 @@
 /** Host-wide facts read once per plan: accounts and groups (from the offline tree's files when --root). */
 import { text } from "../targets/runner.ts";
-import type { HostFacts, ProbeOutput, TargetCtx } from "../kinds/types.ts";
+import type { HostFacts, ProbeOutput, TargetCtx } from "../model/kind.ts";
 
 export function factsProbe(ctx: TargetCtx): string[][] {
   return ctx.root ? [["cat", "--", `${ctx.root}/etc/passwd`], ["cat", "--", `${ctx.root}/etc/group`]] : [["getent", "passwd"], ["getent", "group"]];
 }
 
 export function parseFacts(out: ProbeOutput[]): HostFacts {
-  const facts: HostFacts = { users: new Map(), groups: new Map(), userById: new Map(), groupById: new Map() };
+  const facts: HostFacts = { users: new Map(), groups: new Map(), userById: new Map(), groupById: new Map(), extra: new Map() };
   for (const line of (out[0]?.code === 0 ? text(out[0].stdout) : "").split("\n")) {
     const [name, , uid, gid, , home, shell] = line.split(":");
     if (!name || uid === undefined) continue;

@@ -1,8 +1,8 @@
 /** The human view of a plan: `+ ~ - run` per change, diffs for text content (secrets masked), a summary. */
 import type { Change, Plan } from "../model/plan.ts";
-import type { FileRes } from "../model/resource.ts";
 import { formatMode } from "../model/mode.ts";
-import { unifiedDiff } from "./text-diff.ts";
+import { kindOf } from "../kinds/registry.ts";
+import { contentDiff, contentText } from "./text-diff.ts";
 
 const SYMBOL: Record<Change["action"], string> = { create: "+", update: "~", delete: "-", run: "run", noop: "=" };
 
@@ -17,49 +17,13 @@ function paint(color: boolean, code: number, s: string): string {
   return color ? `\x1b[${code}m${s}\x1b[0m` : s;
 }
 
-function contentOf(x: Record<string, unknown> | undefined): string | undefined {
-  if (!x) return undefined;
-  if (typeof x.content === "string") return x.content;
-  if (typeof x.contentBase64 === "string") return `(binary, ${Buffer.from(x.contentBase64, "base64").length} bytes)`;
-  return undefined;
-}
-
-/** A diff is for reading: very long lines and very long diffs are cut, saying how much was left out. */
-const MAX_LINE = 200;
-const MAX_LINES = 120;
-function clip(lines: string[]): string[] {
-  const cut = lines.map((l) => (l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}… (${l.length - MAX_LINE} more characters)` : l));
-  return cut.length > MAX_LINES ? [...cut.slice(0, MAX_LINES), `… ${cut.length - MAX_LINES} more lines`] : cut;
-}
-
+/** The lines under a change: its kind's own (content diffs, env values, a command's argv), or a diff of `content`. */
 function diffLines(c: Change, color: boolean): string[] {
-  const before = c.before as Record<string, unknown> | undefined;
-  const after = c.after as Record<string, unknown> | undefined;
-  if (c.type === "env_file") {
-    const lines: string[] = [];
-    const oldSet = (before?.set ?? {}) as Record<string, string>;
-    const newSet = (after?.set ?? {}) as Record<string, string>;
-    for (const k of Object.keys(newSet).sort()) {
-      if (oldSet[k] === newSet[k]) continue;
-      lines.push(k in oldSet ? `~ ${k}: ${JSON.stringify(oldSet[k])} → ${JSON.stringify(newSet[k])}` : `+ ${k}=${JSON.stringify(newSet[k])}`);
-    }
-    const keys = (before?.keys ?? []) as string[];
-    for (const [k, ref] of Object.entries((after?.secret ?? {}) as Record<string, { $secret: { env: string } }>)) {
-      if (!keys.includes(k)) lines.push(`+ ${k}=(secret from $${ref.$secret.env})`);
-    }
-    return lines;
-  }
+  const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const own = kindOf(c.type)?.formatDiff?.(c, paint);
+  if (own) return own;
   if (c.action === "delete" || c.action === "run") return [];
-  let newText: string | undefined;
-  if (c.type === "file" && c.resource) {
-    const r = c.resource as FileRes;
-    newText = r.content ?? (r.contentBase64 !== undefined ? `(binary, ${Buffer.from(r.contentBase64, "base64").length} bytes)` : undefined);
-  } else newText = contentOf(after);
-  const oldText = contentOf(before) ?? "";
-  if (newText === undefined || oldText === newText) return [];
-  if (newText.startsWith("(binary") || oldText.startsWith("(binary")) return [`content: ${oldText || "(none)"} → ${newText}`];
-  const lines = clip(oldText === "" ? newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`) : unifiedDiff(oldText, newText));
-  return lines.map((l) => (l.startsWith("+") ? paint(color, 32, l) : l.startsWith("-") ? paint(color, 31, l) : l.startsWith("@@") ? paint(color, 36, l) : l));
+  return contentDiff(contentText(c.before), contentText(c.after), paint);
 }
 
 export function formatChange(c: Change, opts: FormatOptions = {}): string {
@@ -67,7 +31,6 @@ export function formatChange(c: Change, opts: FormatOptions = {}): string {
   const sym = SYMBOL[c.action];
   const code = c.action === "create" ? 32 : c.action === "delete" ? 31 : c.action === "update" ? 33 : c.action === "run" ? 36 : 2;
   let line = `${paint(color, code, `${sym} ${c.key}`)}  ${paint(color, 2, c.reason)}`;
-  if (c.type === "command" && c.action === "run") line += `\n    $ ${((c.after as { exec?: string[] })?.exec ?? []).map((a) => JSON.stringify(a)).join(" ")}`;
   const meta = c.after as { mode?: number } | undefined;
   if ((c.action === "create") && meta && typeof meta.mode === "number" && c.type !== "account") line += paint(color, 2, `  (${formatMode(meta.mode)})`);
   if (c.warning) line += `\n    ${paint(color, 33, `warning: ${c.warning}`)}`;

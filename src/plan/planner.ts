@@ -4,12 +4,11 @@
  * starts/restarts, after-start commands.
  */
 import { HostKitError } from "../model/errors.ts";
-import { resourceKey, type Command, type Resource } from "../model/resource.ts";
+import { resourceKey, type Resource } from "../model/resource.ts";
 import { formatLoc } from "../model/source.ts";
 import { makePlan, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
-import { kindOf } from "../kinds/index.ts";
-import type { TargetCtx } from "../kinds/types.ts";
-import type { UnitFact } from "../kinds/unit-file.ts";
+import { kindOf } from "../kinds/registry.ts";
+import type { TargetCtx } from "../model/kind.ts";
 import type { Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
 import { dependencyOrder } from "./order.ts";
@@ -44,7 +43,8 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
   const changes: Change[] = [];
   for (const { resource: r, fact, basis } of observed) {
     const kind = kindOf(r.type);
-    if (!kind || r.type === "command") continue;
+    // Kinds that plan as steps (commands) or cannot plan yet (packages) produce no change of their own here.
+    if (!kind || kind.steps || kind.unplanned) continue;
     const d = kind.diff(r, fact);
     changes.push({
       key: resourceKey(r),
@@ -65,48 +65,25 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
 
 /** Reload, starts/restarts and commands, derived from the resource changes (pure). */
 export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[]; notRun: string[] } {
-  const changed = changes.filter((c) => c.action !== "noop");
-  const servicesChanged = new Set(changed.flatMap((c) => (c.service ? [c.service] : [])));
   const units: UnitInfo[] = observed.flatMap(({ resource: r, fact }) => {
-    if (r.type !== "systemd_service" && r.type !== "systemd_timer") return [];
-    const f = fact as UnitFact;
-    return [{ name: r.name, key: resourceKey(r), source: formatLoc(r.source), ...(r.service ? { service: r.service } : {}), start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [], exists: f.exists, active: f.active }];
+    const role = kindOf(r.type)?.unit?.(r);
+    if (!role) return [];
+    const f = fact as { exists?: boolean; active?: string };
+    return [{ ...role, key: resourceKey(r), source: formatLoc(r.source), ...(r.service ? { service: r.service } : {}), exists: !!f.exists, ...(f.active !== undefined ? { active: f.active } : {}) }];
   });
   const handled = handlerSteps(changes, units, { live: !ctx.root, verb: "changed" });
-  const reload = handled.filter((c) => c.type === "systemd");
-  const starts = handled.filter((c) => c.type !== "systemd");
-
-  const before: Change[] = [];
-  const after: Change[] = [];
-  /** Commands that would run on a live host; an offline root runs nothing, so they are a warning, not a step. */
-  const notRun: string[] = [];
-  const anyChange = changed.length > 0;
-  for (const { resource: r } of observed) {
-    if (r.type !== "command") continue;
-    const cmd = r as Command;
-    const serviceChanged = cmd.service ? servicesChanged.has(cmd.service) : anyChange;
-    if (cmd.when !== "always" && !serviceChanged) continue;
-    if (ctx.root) {
-      notRun.push(resourceKey(r));
-      continue;
-    }
-    // References (never values) of the secrets in the env files it loads: the applier scrubs their values from output.
-    const secrets = observed.flatMap(({ resource: e }) => (e.type === "env_file" && cmd.env.includes(e.path) ? Object.values(e.secret) : []));
-    const change: Change = {
-      key: resourceKey(r),
-      type: "command",
-      id: r.id,
-      action: "run",
-      reason: cmd.when === "always" ? "runs on every apply" : cmd.service ? `service ${cmd.service} changed` : "the plan has changes",
-      source: formatLoc(r.source),
-      ...(r.service ? { service: r.service } : {}),
-      after: { exec: cmd.exec, phase: cmd.phase, ...(secrets.length ? { secrets } : {}) },
-      down: Array.isArray(cmd.down) ? { exec: cmd.down } : cmd.down,
-      resource: r,
-    };
-    (cmd.phase === "after_start" ? after : before).push(change);
+  const out = { reload: handled.filter((c) => c.type === "systemd"), starts: handled.filter((c) => c.type !== "systemd"), before: [] as Change[], after: [] as Change[], notRun: [] as string[] };
+  // Kinds that plan as steps (commands), each over all its resources at once.
+  const all = observed.map((o) => o.resource);
+  const byKind = new Map<string, Resource[]>();
+  for (const r of all) if (kindOf(r.type)?.steps) byKind.set(r.type, [...(byKind.get(r.type) ?? []), r]);
+  for (const [type, resources] of byKind) {
+    const s = kindOf(type)!.steps!({ resources, changes, ctx, all });
+    out.before.push(...s.before);
+    out.after.push(...s.after);
+    out.notRun.push(...s.notRun);
   }
-  return { reload, before, starts, after, notRun };
+  return out;
 }
 
 /** Assemble the ordered plan from its parts. */
@@ -132,13 +109,15 @@ export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoo
 export async function planHost(opts: PlanOptions): Promise<Plan> {
   const selected = selectResources(opts.resources, opts.ignore);
   const warnings: string[] = [];
-  const packages = selected.filter((r) => r.type === "package");
-  if (packages.length) {
-    warnings.push(`${packages.length} package resource(s) (${packages.map((p) => p.id).join(", ")}) are declared but not planned: OS package management is not part of this build yet`);
-  }
-  const { observed } = await probeAll(selected.filter((r) => r.type !== "package"), opts.runner, opts.ctx);
+  // Kinds this build cannot plan: their resources are left out with the kind's own warning, and the plan says it is incomplete.
+  const unplanned = new Map<string, Resource[]>();
+  for (const r of selected) if (kindOf(r.type)?.unplanned) unplanned.set(r.type, [...(unplanned.get(r.type) ?? []), r]);
+  for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs));
+  const incomplete = [...unplanned.values()].flat().map(resourceKey);
+  const { observed } = await probeAll(selected.filter((r) => !kindOf(r.type)?.unplanned), opts.runner, opts.ctx);
   const changes = diffObserved(observed);
   const derived = deriveSteps(changes, observed, opts.ctx);
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);
-  return assemble(opts, changes, derived, warnings);
+  const plan = assemble(opts, changes, derived, warnings);
+  return incomplete.length ? { ...plan, incomplete } : plan;
 }

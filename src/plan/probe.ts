@@ -4,8 +4,8 @@
  */
 import { HostKitError } from "../model/errors.ts";
 import { resourceKey, type Resource } from "../model/resource.ts";
-import { kindOf } from "../kinds/index.ts";
-import type { HostFacts, ProbeOutput, TargetCtx } from "../kinds/types.ts";
+import { kindOf } from "../kinds/registry.ts";
+import type { HostFacts, ProbeOutput, TargetCtx } from "../model/kind.ts";
 import { batchScript, parseBatch } from "../targets/shell.ts";
 import { text, type Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
@@ -23,6 +23,13 @@ const BATCH_MAX = 500;
 
 export async function probeAll(resources: readonly Resource[], runner: Runner, ctx: TargetCtx): Promise<{ facts: HostFacts; observed: Observed[] }> {
   const cmds: string[][] = [...factsProbe(ctx)];
+  // Host facts the selected kinds contribute (os-release, package state…): once per host, in the same round trip.
+  const contributed = [...new Map(resources.flatMap((r) => kindOf(r.type)?.facts ?? []).map((f) => [f.name, f])).values()].map((def) => {
+    const probes = def.probe(ctx);
+    const at = { def, from: cmds.length, to: cmds.length + probes.length };
+    cmds.push(...probes);
+    return at;
+  });
   const perResource: ProbeOutput[][] = new Array(resources.length);
   const splits: { from: number; to: number; indexes: number[]; split: (out: ProbeOutput[]) => ProbeOutput[][] }[] = [];
   const singles: { index: number; from: number; to: number }[] = [];
@@ -68,6 +75,7 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
     throw new HostKitError({ subject: runner.description, message: `reading the host stopped after ${outs.length} of ${cmds.length} probes (exit ${res.code}): ${text(res.stderr).trim()}` });
   }
   const facts = parseFacts(outs.slice(0, 2));
+  for (const c of contributed) facts.extra.set(c.def.name, c.def.parse(outs.slice(c.from, c.to), ctx));
   for (const s of singles) perResource[s.index] = outs.slice(s.from, s.to);
   for (const b of splits) b.split(outs.slice(b.from, b.to)).forEach((o, k) => (perResource[b.indexes[k]!] = o));
   const observed = resources.map((r, i) => {

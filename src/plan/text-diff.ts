@@ -42,3 +42,36 @@ export function unifiedDiff(before: string, after: string, context = 3, maxCells
   if (before.endsWith("\n") !== after.endsWith("\n") && before !== "" && after !== "") out.push(`\\ newline at end of file ${after.endsWith("\n") ? "added" : "removed"}`);
   return out;
 }
+
+/** A diff is for reading: very long lines and very long diffs are cut, saying how much was left out. */
+const MAX_LINE = 200;
+const MAX_LINES = 120;
+function clip(lines: string[]): string[] {
+  const cut = lines.map((l) => (l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}… (${l.length - MAX_LINE} more characters)` : l));
+  return cut.length > MAX_LINES ? [...cut.slice(0, MAX_LINES), `… ${cut.length - MAX_LINES} more lines`] : cut;
+}
+
+/** `(binary, N bytes)` for base64 content. */
+export function binarySummary(base64: string): string {
+  return `(binary, ${Buffer.from(base64, "base64").length} bytes)`;
+}
+
+/**
+ * The lines shown under a change whose content changes: a coloured unified diff for text, one line for
+ * binary content, nothing when the texts are equal or unknown.
+ */
+export function contentDiff(oldText: string | undefined, newText: string | undefined, paint: (code: number, s: string) => string): string[] {
+  const before = oldText ?? "";
+  if (newText === undefined || before === newText) return [];
+  if (newText.startsWith("(binary") || before.startsWith("(binary")) return [`content: ${before || "(none)"} → ${newText}`];
+  const lines = clip(before === "" ? newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`) : unifiedDiff(before, newText));
+  return lines.map((l) => (l.startsWith("+") ? paint(32, l) : l.startsWith("-") ? paint(31, l) : l.startsWith("@@") ? paint(36, l) : l));
+}
+
+/** The text of a `content`/`contentBase64` record, for diffs. */
+export function contentText(x: Record<string, unknown> | undefined): string | undefined {
+  if (!x) return undefined;
+  if (typeof x.content === "string") return x.content;
+  if (typeof x.contentBase64 === "string") return binarySummary(x.contentBase64);
+  return undefined;
+}

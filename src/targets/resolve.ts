@@ -6,7 +6,7 @@ import { HostKitError } from "../model/errors.ts";
 import type { TargetInfo } from "../model/plan.ts";
 import { isSecretRef } from "../model/secret.ts";
 import type { HostDecl } from "../dsl/decl.ts";
-import type { TargetCtx } from "../kinds/types.ts";
+import type { TargetCtx } from "../model/kind.ts";
 import type { Runner } from "./runner.ts";
 import { localRunner } from "./local.ts";
 import type { SshOptions, TransportEvent } from "./ssh.ts";

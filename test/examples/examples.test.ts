@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { load } from "../../src/load.ts";
-import { ResourceSchema, type Resource } from "../../src/model/resource.ts";
+import { ResourceSchema, type Resource } from "../../src/kinds/registry.ts";
 import { renderResource } from "../../src/render/index.ts";
 import { hostkit, REPO, stackLines } from "../helpers/cli.ts";
 import { EXAMPLES, requireFlags } from "../helpers/examples.ts";

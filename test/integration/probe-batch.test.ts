@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { systemdService } from "../../src/kinds/unit-file.ts";
 import type { SystemdService } from "../../src/model/resource.ts";
-import type { HostFacts, TargetCtx } from "../../src/kinds/types.ts";
+import type { HostFacts, TargetCtx } from "../../src/model/kind.ts";
 import { openSsh, type SshRunner } from "../../src/targets/ssh.ts";
 import { localRunner } from "../../src/targets/local.ts";
 import { text, type Runner } from "../../src/targets/runner.ts";
@@ -24,7 +24,7 @@ import { cannotRun } from "../helpers/real-host.ts";
 
 announceSkip("test/integration/probe-batch.test.ts");
 
-const facts: HostFacts = { users: new Map(), groups: new Map(), userById: new Map(), groupById: new Map() };
+const facts: HostFacts = { users: new Map(), groups: new Map(), userById: new Map(), groupById: new Map(), extra: new Map() };
 
 const units = (names: string[]) => names.map((name) => ({ type: "systemd_service", id: name, name }) as unknown as SystemdService);
 

@@ -3,8 +3,8 @@ import { expect } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Resource } from "../../src/model/resource.ts";
-import { kindOf } from "../../src/kinds/index.ts";
-import type { Decision, HostFacts, ProbeOutput, TargetCtx } from "../../src/kinds/types.ts";
+import { kindOf } from "../../src/kinds/registry.ts";
+import type { Decision, HostFacts, ProbeOutput, TargetCtx } from "../../src/model/kind.ts";
 import { parseFacts } from "../../src/plan/facts.ts";
 
 export const FIXTURES = join(import.meta.dir, "../fixtures/probe");

@@ -6,7 +6,7 @@ import type { Resource } from "../../src/model/resource.ts";
 import { renderUnit } from "../../src/render/systemd.ts";
 import { sha256 } from "../../src/kinds/file.ts";
 import { HostKitError } from "../../src/model/errors.ts";
-import type { TargetCtx } from "../../src/kinds/types.ts";
+import type { TargetCtx } from "../../src/model/kind.ts";
 
 const src = { file: "infra/config.ts", line: 7 };
 const sections = { Service: [["ExecStart", "/usr/bin/web"]] as [string, string][] };

@@ -1,0 +1,237 @@
+/**
+ * The kind contract, and the core types every layer shares (targets, facts, ops, payloads).
+ *
+ * A kind (one file in src/kinds/, one line in src/kinds/registry.ts) owns everything about its type:
+ * schema → probe (what to read) → parse (raw output → fact) → diff (pure: fact + spec → change) →
+ * ops (argv data the applier runs) → down (the inverse change, from before/after alone, and the
+ * state it leaves for staleness checks) → formatting, rendering, backups, secrets. The planner, down
+ * plans, formatting, rendering, backups and dump loop over the registry; nothing switches on a type.
+ */
+import type * as v from "valibot";
+import type { Change, ChangeAction } from "./plan.ts";
+import type { ResourceBase } from "./resource.ts";
+import type { SecretRef } from "./secret.ts";
+import { HostKitError } from "./errors.ts";
+
+/** What a command printed: the shape every Runner returns (targets/runner.ts). */
+export interface ProbeOutput {
+  /** Exit status; 128+N when killed by signal N. */
+  code: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+}
+
+/** Where the plan applies: a live host, or an offline filesystem tree (`--root DIR`). */
+export interface TargetCtx {
+  /** Offline tree: every path is under it, nothing is started. */
+  root?: string;
+}
+
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+/** Facts read once per host by the planner, shared by kinds: accounts always, contributions on demand. */
+export interface HostFacts {
+  users: Map<string, Account>;
+  groups: Map<string, { gid: number; members: string[] }>;
+  userById: Map<number, string>;
+  groupById: Map<number, string>;
+  /** Contributed facts (os-release, dpkg status, nft ruleset…) by name, read only when a kind asks. */
+  extra: Map<string, unknown>;
+}
+
+/**
+ * A host fact a kind needs (beyond accounts): its commands run in the same single probe round trip
+ * as every resource probe, once per host, whatever the number of resources that need it.
+ */
+export interface FactDef<T = unknown> {
+  name: string;
+  probe(ctx: TargetCtx): string[][];
+  parse(out: ProbeOutput[], ctx: TargetCtx): T;
+}
+
+export function defineFact<T>(f: FactDef<T>): FactDef<T> {
+  return f;
+}
+
+/** A contributed fact as its kind reads it (undefined when it was not probed). */
+export function factOf<T>(facts: HostFacts, def: FactDef<T>): T | undefined {
+  return facts.extra.get(def.name) as T | undefined;
+}
+
+
+/** What a kind's diff decides; the planner adds key, source, resource and basis. */
+export interface Decision {
+  action: ChangeAction;
+  reason: string;
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+}
+
+/** Payload for an op's stdin: literal bytes, or an env file whose secrets are resolved at apply time only. */
+export type Payload =
+  | { text: string }
+  | { base64: string }
+  | { envFile: { set: Record<string, string>; secret: Record<string, { $secret: { env: string } }> } }
+  | { backup: BackupId };
+
+export interface Op {
+  /** What the op does, for progress lines. */
+  label: string;
+  argv: string[];
+  stdin?: Payload;
+  /**
+   * Stdin is preceded by its length in bytes on one line (`N\n`), so the fixed script can refuse a
+   * payload cut short (the applier died mid-write) instead of installing a truncated file.
+   */
+  sizedStdin?: boolean;
+  /** Not run on this target, with the reason (e.g. starting units on an offline root). */
+  skip?: string;
+}
+
+export interface ProbeBatch {
+  cmds: string[][];
+  /** Outputs of `cmds` → per resource (in the order given), what its own `probe` commands would have returned. */
+  split(out: ProbeOutput[]): ProbeOutput[][];
+}
+
+type Rec = Record<string, unknown>;
+
+/** What inverting one applied change gives: a change, or nothing with a warning or a "kept" note. */
+export interface Inverse {
+  change?: Change;
+  warning?: string;
+  /** Kept by its rollback policy: said once in the down plan's warnings. */
+  kept?: string;
+}
+
+export interface InvertCtx {
+  /** Backup payloads of the tracked run being reversed, by change key. */
+  backups: Readonly<Record<string, BackupId>>;
+  /** Warnings for the down plan. */
+  warnings: string[];
+}
+
+/** How a unit-file kind takes part in handlers (daemon-reload, start/restart). */
+export interface UnitRole {
+  name: string;
+  start: boolean;
+  restartOn: readonly string[];
+}
+
+/** Colours a plan line (no-op without a terminal). */
+export type Paint = (code: number, s: string) => string;
+
+export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
+  type: R["type"];
+  /** The resource's schema (a strict object with the base fields): the model and plan schemas derive from it. */
+  schema: v.GenericSchema<unknown, R>;
+  /** Host facts this kind reads beyond accounts. */
+  facts?: readonly FactDef[];
+  /** Commands whose output `parse` reads. All probes of a host run in ONE batched script. */
+  probe(r: R, ctx: TargetCtx): string[][];
+  /**
+   * Optional: the probes of MANY resources of this kind as a few commands (a constant number per chunk,
+   * not per resource), and how their outputs split back into exactly what each resource's `probe`
+   * commands would have printed, so `parse` (and its recorded fixtures) stay the single contract.
+   */
+  probeBatch?(rs: R[], ctx: TargetCtx): ProbeBatch;
+  parse(r: R, out: ProbeOutput[], facts: HostFacts, ctx: TargetCtx): F;
+  /** Pure. */
+  diff(r: R, fact: F): Decision;
+  /** The data a saved plan's staleness is judged on (default: the fact). Must hold no secret values. */
+  basis?(fact: F): unknown;
+  /** Argv ops that make `change` true on the target. */
+  ops(change: Change, ctx: TargetCtx): Op[];
+  /** Down plans and their staleness. */
+  down: {
+    /** The inverse of an applied change (pure; from its before/after and the run's backups). */
+    invert(change: Change, ctx: InvertCtx): Inverse;
+    /** The state an applied change leaves, reduced to what a re-read can confirm (undefined: nothing). */
+    settled(change: Pick<Change, "action" | "after">): Rec | undefined;
+    /** The same projection from a fact the probe read. */
+    observed(fact: F): Rec | undefined;
+    /** The resource a down change is re-read with (default: its own). */
+    probeResource?(change: Change): R;
+  };
+  /** File-like kinds: the path whose previous bytes a tracked run backs up before changing it. */
+  contentPath?(r: R): string;
+  /** Extra lines under a change in the human plan (content diffs); default: a diff of `content`. */
+  formatDiff?(change: Change, paint: Paint): string[] | undefined;
+  /** The text HostKit writes for it (`hostkit render`), if any. */
+  render?(r: R): string | undefined;
+  /** One line of detail for `hostkit dump`. */
+  describe?(r: R): string;
+  /** Unit-file kinds: their role in handlers. */
+  unit?(r: R): UnitRole;
+  /** Secret references a change needs resolved at apply time (checked before anything runs). */
+  secretRefs?(change: Change): Record<string, SecretRef>;
+  /**
+   * Kinds whose changes the planner does not diff one by one (commands run as steps): they return
+   * their steps from every observed resource and the resource changes.
+   */
+  steps?(input: StepInput): { before: Change[]; after: Change[]; notRun: string[] };
+  /**
+   * Kinds this build cannot plan yet: their resources are left out with this warning, and the plan
+   * is marked incomplete (so `--detailed-exitcode` never says "nothing to change" for them).
+   */
+  unplanned?(rs: R[]): string;
+}
+
+export interface StepInput {
+  resources: readonly ResourceBase[];
+  changes: readonly Change[];
+  ctx: TargetCtx;
+  /** All observed resources (a step may read other kinds' declarations, e.g. env files' secrets). */
+  all: readonly ResourceBase[];
+}
+
+/** Typed identity: a kind definition that misses a required part is a type error. */
+export function defineKind<R extends ResourceBase, F>(k: Kind<R, F>): Kind<R, F> {
+  return k;
+}
+
+/** A derived step (daemon-reload, start/restart…): not a resource, but ops of its own. */
+export interface StepKind {
+  type: string;
+  ops(change: Change, ctx: TargetCtx): Op[];
+}
+
+/**
+ * A backup payload of a tracked run, named by the run and the payload's file name inside that run's
+ * own backup directory (never by a path: the applier joins `id` to the run's directory itself).
+ */
+export interface BackupId {
+  run: string;
+  id: string;
+  sha256: string;
+}
+
+/** A backup id is one plain file name: no separators, no `.`/`..`, nothing a path could hide in. */
+export const BACKUP_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * A down plan's previous file-like content kept by a tracked run: `{"$backup": {run, id, sha256}}`
+ * in place of `content`. Returns the payload that restores it (read and verified by the applier).
+ * A `$backup` that is not exactly that (an old `path` reference, a path in `id`) is refused, never
+ * read past into other content.
+ */
+export function backupPayload(content: unknown): Payload | undefined {
+  if (!content || typeof content !== "object" || !("$backup" in content)) return undefined;
+  const b = (content as { $backup?: Record<string, unknown> }).$backup;
+  const keys = b && typeof b === "object" ? Object.keys(b).sort().join(",") : "";
+  if (!b || keys !== "id,run,sha256" || typeof b.run !== "string" || typeof b.id !== "string" || typeof b.sha256 !== "string" || !BACKUP_ID.test(b.id)) {
+    throw new HostKitError({ key: "$backup", message: "must be {run, id, sha256} naming a payload of the run's own backup directory" });
+  }
+  return { backup: { run: b.run, id: b.id, sha256: b.sha256 } };
+}
+
+/** A path as seen from the controller's runner: under the offline root when there is one. */
+export function onTarget(ctx: TargetCtx, path: string): string {
+  return ctx.root ? `${ctx.root.replace(/\/+$/, "")}${path}` : path;
+}
