@@ -108,7 +108,10 @@ function invertFile(c: Change, ctx: Ctx): Inverse {
   if (c.action === "create") return deleteCreated(c, r, { ...a, ...declaredContent(r) });
   if (b.exists && b.fileType !== "regular file") return { warning: `${c.key}: was a ${String(b.fileType)} before the up plan; not restored` };
   const prev: Rec | undefined = backup ? {} : b.content !== undefined ? { content: b.content } : b.contentBase64 !== undefined ? { contentBase64: b.contentBase64 } : undefined;
-  if (!prev) return { warning: `${c.key}: its previous content (${String(b.size ?? "?")} bytes) is too large to keep in a plan and no tracked run backed it up; not restored` };
+  if (!prev) {
+    const why = typeof b.contentHidden === "string" ? `was not kept in the plan (${b.contentHidden})` : `(${String(b.size ?? "?")} bytes) is too large to keep in a plan`;
+    return { warning: `${c.key}: its previous content ${why} and no tracked run backed it up; not restored` };
+  }
   const meta = metaOf(b);
   const resource: FileRes = { ...withoutContent(r), ...(prev as { content?: string; contentBase64?: string }), ...meta };
   const after: Rec = { sha256: backup?.sha256 ?? b.sha256, ...meta, ...(backup ? { content: ref(backup) } : {}) };
