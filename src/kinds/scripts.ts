@@ -84,6 +84,9 @@ valid_name "$name" || bad "invalid account name"
 valid_path "$shell" || bad "invalid shell"
 [ -z "$group" ] || valid_name "$group" || bad "invalid group name"
 case "$groups" in *[!-a-z0-9_$,]*|,*|*,|*,,*) bad "invalid supplementary group list" ;; esac
+old_ifs=$IFS; IFS=,
+for g in $groups; do valid_name "$g" || bad "invalid supplementary group $g"; done
+IFS=$old_ifs
 mkdir -p "$root/etc"
 for f in passwd group shadow gshadow; do [ -e "$root/etc/$f" ] || : > "$root/etc/$f"; done
 [ -s "$root/etc/passwd" ] || echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
@@ -108,7 +111,6 @@ echo "$name:!:$(( $(date +%s) / 86400 ))::::::" >> "$root/etc/shadow"
 if [ -n "$groups" ]; then
   old_ifs=$IFS; IFS=,
   for g in $groups; do
-    valid_name "$g" || bad "invalid supplementary group $g"
     # A supplementary group the tree does not have yet (systemd-journal, adm…) is created as a system group.
     if ! awk -F: -v g="$g" '$1==g{f=1} END{exit !f}' "$root/etc/group"; then
       sgid=$(free_id "$root/etc/group" 100 999 1)
