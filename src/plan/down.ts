@@ -129,7 +129,7 @@ function invertEnvFile(c: Change, ctx: Ctx, warnings: string[]): Inverse {
   const backup = ctx.backups[c.key];
   if (c.action === "create") return deleteCreated(c, r, a);
   const meta = metaOf(b);
-  const set = (b.set ?? {}) as Record<string, string>;
+  const set = { ...((b.set ?? {}) as Record<string, string>) };
   let resource: EnvFile;
   let after: Rec;
   if (backup) {
@@ -137,6 +137,10 @@ function invertEnvFile(c: Change, ctx: Ctx, warnings: string[]): Inverse {
     after = { ...meta, set, content: ref(backup) };
   } else {
     const keys = (b.keys ?? []) as string[];
+    // A `set` value that differed before the up plan was not kept (it may have been a secret): it stays as the up plan wrote it.
+    const kept = keys.filter((k) => !(k in set) && k in r.set);
+    for (const k of kept) set[k] = r.set[k]!;
+    if (kept.length) warnings.push(`${c.key}: previous values of ${kept.join(", ")} were not kept in the plan (they may have been secret) and no tracked run backed them up; the down plan leaves their current values (apply --track keeps backups)`);
     const secretKeys = keys.filter((k) => !(k in set) && k in r.secret);
     const unknown = keys.filter((k) => !(k in set) && !(k in r.secret));
     const secret = Object.fromEntries(secretKeys.map((k) => [k, r.secret[k]!]));
