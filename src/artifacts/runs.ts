@@ -7,7 +7,7 @@
  * (status "running", pending changes), never missing. Records hold keys, statuses, paths and hashes;
  * never content and never secret values.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import * as v from "valibot";
@@ -15,7 +15,7 @@ import { HostKitError } from "../model/errors.ts";
 import { TargetInfoSchema, type Plan, type TargetInfo } from "../model/plan.ts";
 import type { RunsOptions } from "../dsl/options.ts";
 import { writePlanFile } from "./plan-file.ts";
-import { writePrivate } from "./private.ts";
+import { makePrivateDir, writePrivate } from "./private.ts";
 import { pidAlive } from "../apply/lock.ts";
 import { newRunId } from "../apply/applier.ts";
 
@@ -111,11 +111,13 @@ export class RunStore {
   /** Claim a new run id (a directory created atomically; `-2`, `-3`… when one exists in the same second). */
   claim(project: string, direction: string, now = new Date()): string {
     const base = newRunId(project, direction, now);
-    mkdirSync(this.paths.root, { recursive: true });
+    // Run directories are the user's only (0700): their plans and records name what changed where.
+    makePrivateDir(this.paths.root);
     for (let n = 1; n < 1000; n++) {
       const id = n === 1 ? base : `${base}-${n}`;
       try {
-        mkdirSync(this.dir(id));
+        mkdirSync(this.dir(id), { mode: 0o700 });
+        chmodSync(this.dir(id), 0o700);
         return id;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;

@@ -9,6 +9,7 @@ import type { Mode } from "../model/mode.ts";
 import { SecretRefSchema, type SecretRef } from "../model/secret.ts";
 import { SANDBOX_KEYS, type SandboxOptions } from "../runtime/sandbox.ts";
 import { RESOURCE_KEYS, type ResourceOptions, type ResourceProfile, RESOURCE_PROFILES } from "../runtime/resources.ts";
+import { accountNameProblem, calendarProblem, passwdPathProblem, timeSpanProblem } from "./names.ts";
 
 const AbsPath = v.pipe(v.string(), v.startsWith("/", "must be an absolute path"));
 const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/, "may contain only letters, digits, '_', '-', '.', '@'"));
@@ -17,6 +18,12 @@ const AddressSchema = v.custom<Address>(() => true); // normalized (and checked)
 const Rollback = v.picklist(["keep", "delete", "delete_if_created"]);
 const OneOrMany = v.union([v.string(), v.array(v.string())]);
 const Argv = v.pipe(v.array(v.string()), v.minLength(1, "needs at least the program"));
+/** A schema that refuses what `problem` names (the message is the problem itself). */
+const checked = (problem: (x: string) => string | undefined) => v.pipe(v.string(), v.check((x) => problem(x) === undefined, (i) => problem(String(i.input)) ?? "is invalid"));
+const AccountName = checked(accountNameProblem);
+const PasswdPath = checked(passwdPathProblem);
+const Calendar = checked(calendarProblem);
+const TimeSpan = checked(timeSpanProblem);
 
 /** Rollback policy for a created resource when a down plan is derived. */
 export type Rollback = "keep" | "delete" | "delete_if_created";
@@ -113,10 +120,10 @@ export interface AccountOptions {
 }
 export const AccountSchema = v.strictObject({
   system: v.optional(v.boolean()),
-  home: v.optional(AbsPath),
-  shell: v.optional(v.string()),
-  group: v.optional(Name),
-  groups: v.optional(v.array(Name)),
+  home: v.optional(PasswdPath),
+  shell: v.optional(PasswdPath),
+  group: v.optional(AccountName),
+  groups: v.optional(v.array(AccountName)),
   rollback: v.optional(Rollback),
 });
 
@@ -427,11 +434,11 @@ export interface TimerOptions {
   env?: string[];
 }
 export const TimerSchema = v.strictObject({
-  onCalendar: v.optional(v.string()),
-  onBootSec: v.optional(v.string()),
-  onUnitActiveSec: v.optional(v.string()),
+  onCalendar: v.optional(Calendar),
+  onBootSec: v.optional(TimeSpan),
+  onUnitActiveSec: v.optional(TimeSpan),
   persistent: v.optional(v.boolean()),
-  randomizedDelaySec: v.optional(v.string()),
+  randomizedDelaySec: v.optional(TimeSpan),
   description: v.optional(v.pipe(v.string(), v.regex(/^[^\n]*$/, "must be one line"))),
   exec: Argv,
   user: v.optional(Name),

@@ -1,7 +1,10 @@
 /**
  * `env_file`: a dotenv file whose secret values are resolved from the controller's environment at
- * apply time only. Drift compares metadata and the non-secret `set` entries; secret values read
- * from the host are dropped at parse time and never reach a fact, a plan or a basis.
+ * apply time only. Drift compares metadata and the non-secret `set` entries; values read from the
+ * host are dropped at parse time and never reach a fact, a plan or a basis, except a `set` key's
+ * value that equals the declared one (already in the plan, so nothing new). A host value that differs
+ * is never kept: HostKit cannot know whether it was a secret (a key moved from `secret` to `set`, a
+ * hand-edited value), so the plan only says that it differs — `(secret value changed)`.
  */
 import type { EnvFile } from "../model/resource.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
@@ -10,7 +13,7 @@ import { metaDiffs, type PathStat } from "./stat.ts";
 import { backupPayload, onTarget, type Kind } from "./types.ts";
 
 export interface EnvFileFact extends PathStat {
-  /** Values of the keys declared in `set` (only those: anything else may be a secret). */
+  /** The keys declared in `set` whose host value equals the declared one, with that value (anything else may be a secret). */
   set: Record<string, string>;
   /** Every key present in the file. */
   keys: string[];
@@ -26,7 +29,7 @@ export const envFile: Kind<EnvFile, EnvFileFact> = {
     if (!f.exists || content === undefined) return { ...meta, set: {}, keys: [] };
     const parsed = parseEnvFile(content);
     const set: Record<string, string> = {};
-    for (const k of Object.keys(r.set)) if (k in parsed) set[k] = parsed[k]!;
+    for (const [k, want] of Object.entries(r.set)) if (parsed[k] === want) set[k] = want;
     return { ...meta, set, keys: Object.keys(parsed).sort() };
   },
   diff(r, f) {

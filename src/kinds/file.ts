@@ -12,9 +12,35 @@ export const CONTENT_LIMIT = 1 << 20;
 
 export interface FileFact extends PathStat {
   sha256?: string;
-  /** UTF-8 text, or base64 when the bytes are not valid UTF-8. Absent above CONTENT_LIMIT. */
+  /** UTF-8 text, or base64 when the bytes are not valid UTF-8. Absent above CONTENT_LIMIT, and for private files. */
   content?: string;
   contentBase64?: string;
+  /** Why the previous content was not kept (it may hold secrets). */
+  contentHidden?: string;
+}
+
+/** The first line of every env file HostKit writes (render/dotenv.ts). */
+const ENV_HEADER = "# Managed by HostKit.\n";
+
+/**
+ * Why a file's previous content must not be kept in a plan, or undefined. A plan is printed, saved
+ * with `--out` and copied into run records, so it only holds content any user of the host may read
+ * anyway: a file that others cannot read (mode without o+r: keys, env files, credentials) or that is
+ * an env file HostKit wrote (it held secret values, whatever its mode) is compared by hash only.
+ */
+export function privateContentReason(f: FileFact): string | undefined {
+  if (!f.exists || (f.content === undefined && f.contentBase64 === undefined)) return undefined;
+  if (f.content?.startsWith(ENV_HEADER)) return "an env file HostKit wrote: it may hold secret values";
+  if (typeof f.mode !== "number" || (f.mode & 0o004) === 0) return `not readable by others (mode ${(f.mode ?? 0).toString(8).padStart(4, "0")}): it may hold secrets`;
+  return undefined;
+}
+
+/** The fact without content that must not reach a plan (see privateContentReason). */
+export function withoutPrivateContent(f: FileFact): FileFact {
+  const why = privateContentReason(f);
+  if (!why) return f;
+  const { content: _c, contentBase64: _b, ...rest } = f;
+  return { ...rest, contentHidden: why };
 }
 
 export function sha256(bytes: Uint8Array | string): string {
@@ -127,6 +153,7 @@ export function beforeOf(f: FileFact): Record<string, unknown> {
   const b: Record<string, unknown> = { exists: true, fileType: f.fileType, sha256: f.sha256, size: f.size, owner: f.owner, group: f.group, mode: f.mode };
   if (f.content !== undefined) b.content = f.content;
   if (f.contentBase64 !== undefined) b.contentBase64 = f.contentBase64;
+  if (f.contentHidden !== undefined) b.contentHidden = f.contentHidden;
   return b;
 }
 
@@ -138,8 +165,9 @@ export const file: Kind<FileRes, FileFact> = {
   type: "file",
   probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
   probeBatch: fileProbeBatch<FileRes>((r) => r.path),
-  parse: (_r, out, facts, ctx) => parseFileFact(out, facts, ctx),
-  basis: (f) => ({ ...f, content: undefined, contentBase64: undefined }),
+  // Private content is dropped here, at the source: it never reaches a fact, a plan or a run record.
+  parse: (_r, out, facts, ctx) => withoutPrivateContent(parseFileFact(out, facts, ctx)),
+  basis: (f) => ({ ...f, content: undefined, contentBase64: undefined, contentHidden: undefined }),
   diff(r, f) {
     const want = sha256(contentBytes(r));
     const after = { sha256: want, owner: r.owner, group: r.group, mode: r.mode };

@@ -64,9 +64,29 @@ chmod "$mode" "$path"
 /**
  * An account in an offline tree (what \`useradd --root\` does, without needing chroot or the tree's
  * own binaries). Args: ROOT NAME SYSTEM(0|1) HOME SHELL GROUP GROUPS(comma list).
+ * Every value is checked again here before it is appended to passwd/group (the DSL checks them at
+ * load time; a saved plan or another caller may not have): names as useradd's NAME_REGEX, home and
+ * shell absolute with no ':' and no control character, so no value can add a line or a field.
  */
 export const ADD_ACCOUNT_OFFLINE = `set -eu
 root=$1 name=$2 system=$3 home=$4 shell=$5 group=$6 groups=$7
+bad() { echo "refusing account $name: $1" >&2; exit 2; }
+valid_name() {
+  case "$1" in ''|[!a-z_]*|*[!-a-z0-9_$]*|*[$]?*) return 1 ;; esac
+  [ \${#1} -le 32 ]
+}
+valid_path() {
+  case "$1" in /*) ;; *) return 1 ;; esac
+  case "$1" in *[[:cntrl:]:]*) return 1 ;; esac
+}
+valid_name "$name" || bad "invalid account name"
+[ -z "$home" ] || valid_path "$home" || bad "invalid home"
+valid_path "$shell" || bad "invalid shell"
+[ -z "$group" ] || valid_name "$group" || bad "invalid group name"
+case "$groups" in *[!-a-z0-9_$,]*|,*|*,|*,,*) bad "invalid supplementary group list" ;; esac
+old_ifs=$IFS; IFS=,
+for g in $groups; do valid_name "$g" || bad "invalid supplementary group $g"; done
+IFS=$old_ifs
 mkdir -p "$root/etc"
 for f in passwd group shadow gshadow; do [ -e "$root/etc/$f" ] || : > "$root/etc/$f"; done
 [ -s "$root/etc/passwd" ] || echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"

@@ -106,7 +106,10 @@ function invertFile(c: Change, ctx: Ctx): Inverse {
   if (c.action === "create") return deleteCreated(c, r, { ...a, ...declaredContent(r) });
   if (b.exists && b.fileType !== "regular file") return { warning: `${c.key}: was a ${String(b.fileType)} before the up plan; not restored` };
   const prev: Rec | undefined = backup ? {} : b.content !== undefined ? { content: b.content } : b.contentBase64 !== undefined ? { contentBase64: b.contentBase64 } : undefined;
-  if (!prev) return { warning: `${c.key}: its previous content (${String(b.size ?? "?")} bytes) is too large to keep in a plan and no tracked run backed it up; not restored` };
+  if (!prev) {
+    const why = typeof b.contentHidden === "string" ? `was not kept in the plan (${b.contentHidden})` : `(${String(b.size ?? "?")} bytes) is too large to keep in a plan`;
+    return { warning: `${c.key}: its previous content ${why} and no tracked run backed it up; not restored` };
+  }
   const meta = metaOf(b);
   const resource: FileRes = { ...withoutContent(r), ...(prev as { content?: string; contentBase64?: string }), ...meta };
   const after: Rec = { sha256: backup?.sha256 ?? b.sha256, ...meta, ...(backup ? { content: ref(backup) } : {}) };
@@ -124,7 +127,7 @@ function invertEnvFile(c: Change, ctx: Ctx, warnings: string[]): Inverse {
   const backup = ctx.backups[c.key];
   if (c.action === "create") return deleteCreated(c, r, a);
   const meta = metaOf(b);
-  const set = (b.set ?? {}) as Record<string, string>;
+  const set = { ...((b.set ?? {}) as Record<string, string>) };
   let resource: EnvFile;
   let after: Rec;
   if (backup) {
@@ -132,6 +135,10 @@ function invertEnvFile(c: Change, ctx: Ctx, warnings: string[]): Inverse {
     after = { ...meta, set, content: ref(backup) };
   } else {
     const keys = (b.keys ?? []) as string[];
+    // A `set` value that differed before the up plan was not kept (it may have been a secret): it stays as the up plan wrote it.
+    const kept = keys.filter((k) => !(k in set) && k in r.set);
+    for (const k of kept) set[k] = r.set[k]!;
+    if (kept.length) warnings.push(`${c.key}: previous values of ${kept.join(", ")} were not kept in the plan (they may have been secret) and no tracked run backed them up; the down plan leaves their current values (apply --track keeps backups)`);
     const secretKeys = keys.filter((k) => !(k in set) && k in r.secret);
     const unknown = keys.filter((k) => !(k in set) && !(k in r.secret));
     const secret = Object.fromEntries(secretKeys.map((k) => [k, r.secret[k]!]));

@@ -4,6 +4,9 @@ import type { FileRes } from "../model/resource.ts";
 import { formatMode } from "../model/mode.ts";
 import { unifiedDiff } from "./text-diff.ts";
 
+/** What a plan says in place of an env value it does not show. */
+export const SECRET_CHANGED = "(secret value changed)";
+
 const SYMBOL: Record<Change["action"], string> = { create: "+", update: "~", delete: "-", run: "run", noop: "=" };
 
 export interface FormatOptions {
@@ -39,11 +42,12 @@ function diffLines(c: Change, color: boolean): string[] {
     const lines: string[] = [];
     const oldSet = (before?.set ?? {}) as Record<string, string>;
     const newSet = (after?.set ?? {}) as Record<string, string>;
+    const keys = (before?.keys ?? []) as string[];
     for (const k of Object.keys(newSet).sort()) {
       if (oldSet[k] === newSet[k]) continue;
-      lines.push(k in oldSet ? `~ ${k}: ${JSON.stringify(oldSet[k])} → ${JSON.stringify(newSet[k])}` : `+ ${k}=${JSON.stringify(newSet[k])}`);
+      // A previous value is never in a plan (it may have been a secret): only that it differs.
+      lines.push(keys.includes(k) ? `~ ${k}: ${SECRET_CHANGED} → ${JSON.stringify(newSet[k])}` : `+ ${k}=${JSON.stringify(newSet[k])}`);
     }
-    const keys = (before?.keys ?? []) as string[];
     for (const [k, ref] of Object.entries((after?.secret ?? {}) as Record<string, { $secret: { env: string } }>)) {
       if (!keys.includes(k)) lines.push(`+ ${k}=(secret from $${ref.$secret.env})`);
     }
@@ -55,10 +59,18 @@ function diffLines(c: Change, color: boolean): string[] {
     const r = c.resource as FileRes;
     newText = r.content ?? (r.contentBase64 !== undefined ? `(binary, ${Buffer.from(r.contentBase64, "base64").length} bytes)` : undefined);
   } else newText = contentOf(after);
+  const hidden = typeof before?.contentHidden === "string" ? `previous content not shown: ${before.contentHidden}` : undefined;
   const oldText = contentOf(before) ?? "";
-  if (newText === undefined || oldText === newText) return [];
+  const sameBytes = hidden !== undefined && typeof before?.sha256 === "string" && before.sha256 === after?.sha256;
+  if (newText === undefined || sameBytes || (!hidden && oldText === newText)) return [];
+  // The plan does not hold content that may be secret: say so, then the declared content as new lines.
+  if (hidden && newText.startsWith("(binary")) return [`content: (${hidden}) → ${newText}`];
+  if (hidden) return [`(${hidden})`, ...paintDiff(clip(newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`)), color)];
   if (newText.startsWith("(binary") || oldText.startsWith("(binary")) return [`content: ${oldText || "(none)"} → ${newText}`];
-  const lines = clip(oldText === "" ? newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`) : unifiedDiff(oldText, newText));
+  return paintDiff(clip(oldText === "" ? newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`) : unifiedDiff(oldText, newText)), color);
+}
+
+function paintDiff(lines: string[], color: boolean): string[] {
   return lines.map((l) => (l.startsWith("+") ? paint(color, 32, l) : l.startsWith("-") ? paint(color, 31, l) : l.startsWith("@@") ? paint(color, 36, l) : l));
 }
 

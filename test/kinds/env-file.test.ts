@@ -18,11 +18,13 @@ describe("env_file: probe fixtures → decision", () => {
     expect(JSON.stringify([fact, decision, envFile.basis ? envFile.basis(fact as never) : fact])).not.toContain(SECRET_IN_FILE_VALUE); // …and nothing keeps it
   });
 
-  test("a changed `set` value → update naming the key, with before/after values", () => {
-    const { decision } = decide("env-set-differs");
+  test("a changed `set` value → update naming the key; the host's value is not kept (it may have been a secret)", () => {
+    const { decision, fx } = decide("env-set-differs");
+    expect(fx.raw).toContain("PORT=4000");
     expect(decision.action).toBe("update");
     expect(decision.reason).toBe("PORT differs");
-    expect(decision.before).toMatchObject({ set: { PORT: "4000" } });
+    expect((decision.before as { set: Record<string, string> }).set).toEqual({ MIX_ENV: "prod" }); // equal to the declaration: nothing new
+    expect(decision.before).toMatchObject({ keys: expect.arrayContaining(["PORT"]) });
     expect(decision.after).toMatchObject({ set: { PORT: "4001" } });
   });
 
