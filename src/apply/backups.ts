@@ -13,7 +13,8 @@ import type { Change } from "../model/plan.ts";
 import { backupCandidate, type BackupRef } from "../plan/down.ts";
 import { sha256 } from "../kinds/file.ts";
 import { UNIT_DIR } from "../kinds/unit-file.ts";
-import { onTarget, type TargetCtx } from "../kinds/types.ts";
+import type { TargetCtx } from "../kinds/types.ts";
+import { READ_PREVIOUS } from "../kinds/scripts.ts";
 import { text, type Runner } from "../targets/runner.ts";
 
 /** What a run record keeps about one backup (no content). */
@@ -25,12 +26,6 @@ export interface BackupEntry {
   group: string;
   mode: number;
 }
-
-/** stat, then the bytes; one line of metadata first. Args: PATH. */
-const READ_PREVIOUS = `set -eu
-stat -c '%a|%U|%G' -- "$1"
-exec cat -- "$1"
-`;
 
 /** The path of a file-like resource on the target (unit files live under /etc/systemd/system). */
 export function targetPath(c: Pick<Change, "type" | "id">): string {
@@ -56,7 +51,8 @@ export class RunBackups {
   async take(change: Change): Promise<BackupEntry | undefined> {
     if (!backupCandidate(change)) return undefined;
     const path = targetPath(change);
-    const res = await this.runner.exec(["sh", "-c", READ_PREVIOUS, "hostkit-backup", onTarget(this.ctx, path)]);
+    const r = change.resource as { owner?: string; unsafeParents?: boolean } | undefined;
+    const res = await this.runner.exec(["sh", "-c", READ_PREVIOUS, "hostkit-backup", path, this.ctx.root ?? "", r?.owner ?? "root", r?.unsafeParents ? "1" : "0"]);
     if (res.code !== 0) throw new HostKitError({ subject: change.key, message: `could not back up ${path} before changing it: ${text(res.stderr).trim() || `exit ${res.code}`}` });
     const nl = res.stdout.indexOf(10);
     const [mode, statOwner, statGroup] = text(res.stdout.subarray(0, nl)).split("|");

@@ -12,6 +12,7 @@ import { type Resource, type SystemdService, resourceKey } from "../model/resour
 import { checkProgram, daemonSections, networkOptions, isolationOptions, resolveEnvFiles, type DaemonContext } from "./daemon.ts";
 import { SectionBuilder, checkSectionValues } from "./unit.ts";
 import { Sandbox } from "../runtime/sandbox.ts";
+import { normalizeHostPath } from "../dsl/paths.ts";
 import { escapeSpecifiers, execLine, quoteArg } from "../render/systemd-quote.ts";
 
 export interface CompiledProject {
@@ -83,7 +84,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
         if (secret && m & 0o007) {
           throw new HostKitError({ subject, key: "mode", source: item.source, message: `secret storage must not be accessible to others (mode ${formatMode(m)})` });
         }
-        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? scope.groupOf(owner), mode: m, rollback: o.rollback ?? "keep" });
+        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? scope.groupOf(owner), mode: m, rollback: o.rollback ?? "keep", ...(o.unsafeParents ? { unsafeParents: true } : {}) });
         break;
       }
       case "file": {
@@ -99,6 +100,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           group: o.group ?? scope.groupOf(owner),
           mode: mode(o.mode, 0o644, subject, item.source),
           rollback: o.rollback ?? "delete",
+          ...(o.unsafeParents ? { unsafeParents: true } : {}),
         });
         break;
       }
@@ -124,6 +126,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           group: o.group ?? scope.groupOf(owner),
           mode: mode(o.mode, 0o600, subject, item.source),
           rollback: "delete",
+          ...(o.unsafeParents ? { unsafeParents: true } : {}),
         });
         break;
       }
@@ -259,6 +262,7 @@ export function compile(project: ProjectDecl): CompiledProject {
     const storage = new Map(svc.items.flatMap((i) => (i.kind === "storage" ? [[i.name, i.path] as const] : [])));
     compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items), groupOf }, resources);
   }
+  checkPaths(resources);
   checkDuplicates(resources);
   const ordered = resources
     .map((r, i) => ({ r, i }))
@@ -273,6 +277,18 @@ function envMap(items: ItemDecl[]): Map<string, string> {
 
 function depth(path: string): number {
   return path.split("/").length;
+}
+
+/** Every path a resource writes is in its one normal form (the DSL normalises them; this guards any other way in). */
+function checkPaths(resources: Resource[]) {
+  const problems: Diagnostic[] = [];
+  for (const r of resources) {
+    if (r.type !== "directory" && r.type !== "file" && r.type !== "env_file") continue;
+    const n = normalizeHostPath(r.path);
+    if ("error" in n) problems.push({ subject: resourceKey(r), source: r.source, message: n.error });
+    else if (n.path !== r.path) problems.push({ subject: resourceKey(r), source: r.source, message: `path is not in normal form (${JSON.stringify(n.path)})` });
+  }
+  if (problems.length) throw new HostKitError(problems);
 }
 
 function checkDuplicates(resources: Resource[]) {

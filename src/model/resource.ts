@@ -30,6 +30,7 @@ export const DirectorySchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  unsafeParents: v.optional(v.boolean()),
   rollback: Rollback,
 });
 
@@ -43,6 +44,7 @@ export const FileSchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  unsafeParents: v.optional(v.boolean()),
   rollback: Rollback,
 });
 
@@ -56,6 +58,7 @@ export const EnvFileSchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  unsafeParents: v.optional(v.boolean()),
   rollback: Rollback,
 });
 
