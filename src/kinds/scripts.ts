@@ -40,6 +40,8 @@ fi`;
  */
 const WALK = `hk_refuse() { printf 'refusing %s: %s\\n' "$path" "$1" >&2; exit 4; }
 case $path in /*) ;; *) hk_refuse "not an absolute path" ;; esac
+# The root itself is the canonical path the controller resolved (--root is realpath'd): a new tree is made here.
+[ -z "$root" ] || [ "$create" != 1 ] || [ -e "$root" ] || [ -L "$root" ] || mkdir -p -- "$root"
 [ -z "$root" ] || { [ ! -L "$root" ] && [ -d "$root" ]; } || hk_refuse "the root $root is not a directory"
 rest=\${path#/} dir=$root depth=0
 set --
