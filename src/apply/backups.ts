@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HostKitError } from "../model/errors.ts";
-import { makePrivateDir, writePrivate } from "../artifacts/private.ts";
+import { makeOwnDir, writeNewPrivate } from "../artifacts/own-dir.ts";
 import type { Change } from "../model/plan.ts";
 import { backupCandidate, type BackupRef } from "../plan/down.ts";
 import { sha256 } from "../kinds/file.ts";
@@ -58,9 +58,9 @@ export class RunBackups {
     const [mode, statOwner, statGroup] = text(res.stdout.subarray(0, nl)).split("|");
     const bytes = res.stdout.subarray(nl + 1);
     const before = (change.before ?? {}) as { owner?: string; group?: string };
-    makePrivateDir(this.dir);
+    makeOwnDir(this.dir);
     const file = join(this.dir, `${String(++this.count).padStart(2, "0")}-${slug(change)}`);
-    writePrivate(file, bytes);
+    writeNewPrivate(file, bytes);
     const entry: BackupEntry = {
       path: file,
       sha256: sha256(bytes),
