@@ -9,13 +9,14 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
 import { HostKitError } from "../model/errors.ts";
 import { TargetInfoSchema, type Plan, type TargetInfo } from "../model/plan.ts";
 import type { RunsOptions } from "../dsl/options.ts";
 import { writePlanFile } from "./plan-file.ts";
 import { makePrivateDir, writePrivate } from "./private.ts";
+import { removeOwnDir } from "./own-dir.ts";
 import { pidAlive } from "../apply/lock.ts";
 import { newRunId } from "../apply/applier.ts";
 
@@ -184,6 +185,8 @@ export class RunStore {
       } catch {
         continue;
       }
+      // A record names its own directory: one that claims another id (e.g. "../..") is not a run here.
+      if (r.id !== id) continue;
       if (filter.project && r.project !== filter.project) continue;
       if (filter.target && !sameTarget(r.target, filter.target)) continue;
       out.push(r);
@@ -202,8 +205,8 @@ export class RunStore {
     const drop = all.slice(0, Math.max(0, all.length - keep));
     for (const r of drop) {
       rmSync(this.dir(r.id), { recursive: true, force: true });
-      // Only ever a directory named after the run.
-      if (r.backups && basename(r.backups) === r.id) rmSync(r.backups, { recursive: true, force: true });
+      // Only ever this run's own directory under the backups root, whatever the record says.
+      removeOwnDir(join(this.paths.backups, r.id));
     }
     return drop;
   }

@@ -136,12 +136,20 @@ export interface DirectoryOptions {
   group?: string;
   /** Kept by down plans unless "delete_if_created". @example rollback: "delete_if_created" */
   rollback?: Rollback;
+  /**
+   * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
+   * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
+   * lies below for a link to /etc while root writes. Offline roots always refuse links.
+   * @example unsafeParents: true
+   */
+  unsafeParents?: boolean;
 }
 export const DirectorySchema = v.strictObject({
   mode: v.optional(ModeSchema),
   owner: v.optional(Name),
   group: v.optional(Name),
   rollback: v.optional(Rollback),
+  unsafeParents: v.optional(v.boolean()),
 });
 
 export interface FileOptions {
@@ -157,6 +165,13 @@ export interface FileOptions {
   group?: string;
   /** Down plans delete a created file unless "keep". @example rollback: "keep" */
   rollback?: Rollback;
+  /**
+   * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
+   * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
+   * lies below for a link to /etc while root writes. Offline roots always refuse links.
+   * @example unsafeParents: true
+   */
+  unsafeParents?: boolean;
 }
 export const FileSchema = v.strictObject({
   content: v.optional(v.union([v.string(), v.instance(Uint8Array)])),
@@ -165,6 +180,7 @@ export const FileSchema = v.strictObject({
   owner: v.optional(Name),
   group: v.optional(Name),
   rollback: v.optional(Rollback),
+  unsafeParents: v.optional(v.boolean()),
 });
 
 export interface EnvOptions {
@@ -178,6 +194,13 @@ export interface EnvOptions {
   owner?: string;
   /** @example group: "toys-web" */
   group?: string;
+  /**
+   * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
+   * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
+   * lies below for a link to /etc while root writes. Offline roots always refuse links.
+   * @example unsafeParents: true
+   */
+  unsafeParents?: boolean;
 }
 const EnvKey = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"));
 export const EnvSchema = v.strictObject({
@@ -186,6 +209,7 @@ export const EnvSchema = v.strictObject({
   mode: v.optional(ModeSchema),
   owner: v.optional(Name),
   group: v.optional(Name),
+  unsafeParents: v.optional(v.boolean()),
 });
 
 export interface StorageOptions {
@@ -207,6 +231,13 @@ export interface StorageOptions {
   backup?: boolean;
   /** @example rollback: "keep" */
   rollback?: Rollback;
+  /**
+   * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
+   * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
+   * lies below for a link to /etc while root writes. Offline roots always refuse links.
+   * @example unsafeParents: true
+   */
+  unsafeParents?: boolean;
 }
 export const StorageSchema = v.strictObject({
   under: v.optional(v.string()),
@@ -218,6 +249,7 @@ export const StorageSchema = v.strictObject({
   secret: v.optional(v.boolean()),
   backup: v.optional(v.boolean()),
   rollback: v.optional(Rollback),
+  unsafeParents: v.optional(v.boolean()),
 });
 
 export interface PackageOptions {

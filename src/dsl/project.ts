@@ -8,6 +8,7 @@ import { makeScope } from "./scope.ts";
 import { declareService, type ServiceScope } from "./service.ts";
 import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
+import { hostPath } from "./paths.ts";
 
 export interface ProjectScope extends ItemMethods {
   /** Named filesystem roots. @example p.roots({ source: "/opt/toys/src", data: "/srv/toys", state: "/var/lib/toys", config: "/etc/toys" }) */
@@ -58,7 +59,9 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
     ...itemMethods(label, add, decl),
     roots(roots) {
       const at = callerLocation();
-      Object.assign(decl.roots, parseOptions(O.RootsSchema, roots, `${label} › roots`, at));
+      const parsed = parseOptions(O.RootsSchema, roots, `${label} › roots`, at);
+      // Services build their paths on these: each is checked (no '..', not '/') and normalised here.
+      for (const [k, path] of Object.entries(parsed)) decl.roots[k] = hostPath(path, `${label} › roots`, at, k);
     },
     prefixes(prefixes) {
       const at = callerLocation();

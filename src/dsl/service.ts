@@ -7,6 +7,7 @@ import * as O from "./options.ts";
 import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
 import { parseOptions } from "./validate.ts";
+import { hostPath } from "./paths.ts";
 import { normalizeAddress, connectHost } from "../model/address.ts";
 import { accountNameProblem, unitNameProblem } from "./names.ts";
 
@@ -111,7 +112,7 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
         key: "under",
         why: parsed.under ? "storage lives under the root named by `under`" : `without \`under\`, storage lives under the root of its own name ("${storageName}")`,
       });
-      const path = parsed.path ? `${base}/${parsed.path}` : base;
+      const path = hostPath(parsed.path ? `${base}/${parsed.path}` : base, subject, source, "path");
       add({ kind: "storage", source, name: storageName, path, opts: parsed });
       return path;
     },

@@ -3,6 +3,7 @@ import type { Directory } from "../model/resource.ts";
 import { MAKE_DIR } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
 import { onTarget, type Kind } from "./types.ts";
+import { removeOp } from "./file.ts";
 
 export const directory: Kind<Directory, PathStat> = {
   type: "directory",
@@ -22,9 +23,8 @@ export const directory: Kind<Directory, PathStat> = {
   },
   ops(change, ctx) {
     const r = change.resource as Directory;
-    const path = onTarget(ctx, r.path);
-    if (change.action === "delete") return [{ label: `remove directory ${r.path} (if empty)`, argv: ["rmdir", "--", path] }];
+    if (change.action === "delete") return [removeOp(`remove directory ${r.path} (if empty)`, r.path, "dir", r, ctx.root)];
     const a = change.after as { owner: string; group: string; mode: number };
-    return [{ label: `${change.action} directory ${r.path}`, argv: ["sh", "-c", MAKE_DIR, "hostkit-mkdir", path, a.mode.toString(8), a.owner, a.group, ctx.root ?? ""] }];
+    return [{ label: `${change.action} directory ${r.path}`, argv: ["sh", "-c", MAKE_DIR, "hostkit-mkdir", r.path, a.mode.toString(8), a.owner, a.group, ctx.root ?? "", r.unsafeParents ? "1" : "0"] }];
   },
 };

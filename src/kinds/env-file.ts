@@ -8,7 +8,7 @@
  */
 import type { EnvFile } from "../model/resource.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
-import { fileProbe, fileProbeBatch, parseFileFact, writeOp } from "./file.ts";
+import { fileProbe, fileProbeBatch, parseFileFact, removeOp, writeOp } from "./file.ts";
 import { metaDiffs, type PathStat } from "./stat.ts";
 import { backupPayload, onTarget, type Kind } from "./types.ts";
 
@@ -48,8 +48,7 @@ export const envFile: Kind<EnvFile, EnvFileFact> = {
   },
   ops(change, ctx) {
     const r = change.resource as EnvFile;
-    const path = onTarget(ctx, r.path);
-    if (change.action === "delete") return [{ label: `remove env file ${r.path}`, argv: ["rm", "-f", "--", path] }];
-    return [writeOp(`write env file ${r.path}`, path, backupPayload(change.after?.content) ?? { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
+    if (change.action === "delete") return [removeOp(`remove env file ${r.path}`, r.path, "file", r, ctx.root)];
+    return [writeOp(`write env file ${r.path}`, r.path, backupPayload(change.after?.content) ?? { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
   },
 };

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import type { FileRes } from "../model/resource.ts";
 import { text } from "../targets/runner.ts";
-import { WRITE_FILE } from "./scripts.ts";
+import { REMOVE_PATH, WRITE_FILE } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
 import { backupPayload, onTarget, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "./types.ts";
 import { asContent, contentBytes } from "../model/content.ts";
@@ -157,8 +157,14 @@ export function beforeOf(f: FileFact): Record<string, unknown> {
   return b;
 }
 
-export function writeOp(label: string, path: string, payload: Payload, meta: { mode: number; owner: string; group: string }, root: string | undefined): Op {
-  return { label, argv: ["sh", "-c", WRITE_FILE, "hostkit-write", path, meta.mode.toString(8), meta.owner, meta.group, root ?? ""], stdin: payload, sizedStdin: true };
+/** Write `path` (inside the target; the program walks it under ROOT without following links). */
+export function writeOp(label: string, path: string, payload: Payload, meta: { mode: number; owner: string; group: string; unsafeParents?: boolean }, root: string | undefined): Op {
+  return { label, argv: ["sh", "-c", WRITE_FILE, "hostkit-write", path, meta.mode.toString(8), meta.owner, meta.group, root ?? "", meta.unsafeParents ? "1" : "0"], stdin: payload, sizedStdin: true };
+}
+
+/** Remove a file or an empty directory at `path` (inside the target), never through a link. */
+export function removeOp(label: string, path: string, kind: "file" | "dir", meta: { owner?: string; unsafeParents?: boolean }, root: string | undefined): Op {
+  return { label, argv: ["sh", "-c", REMOVE_PATH, "hostkit-remove", path, kind, root ?? "", meta.owner ?? "root", meta.unsafeParents ? "1" : "0"] };
 }
 
 export const file: Kind<FileRes, FileFact> = {
@@ -180,9 +186,8 @@ export const file: Kind<FileRes, FileFact> = {
   },
   ops(change, ctx) {
     const r = change.resource as FileRes;
-    const path = onTarget(ctx, r.path);
-    if (change.action === "delete") return [{ label: `remove file ${r.path}`, argv: ["rm", "-f", "--", path] }];
+    if (change.action === "delete") return [removeOp(`remove file ${r.path}`, r.path, "file", r, ctx.root)];
     const payload: Payload = backupPayload(change.after?.content) ?? (r.content !== undefined ? { text: r.content } : { base64: r.contentBase64 ?? "" });
-    return [writeOp(`write file ${r.path}`, path, payload, r, ctx.root)];
+    return [writeOp(`write file ${r.path}`, r.path, payload, r, ctx.root)];
   },
 };

@@ -6,7 +6,8 @@
 import type { SystemdService, SystemdTimer } from "../model/resource.ts";
 import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
-import { sha256, writeOp } from "./file.ts";
+import { removeOp, sha256, writeOp } from "./file.ts";
+import { SAFE_SYSTEMCTL } from "./scripts.ts";
 import { backupPayload, onTarget, type Kind, type Op, type ProbeBatch, type TargetCtx } from "./types.ts";
 
 export const UNIT_DIR = "/etc/systemd/system";
@@ -25,6 +26,11 @@ type Unit = SystemdService | SystemdTimer;
 
 function systemctl(ctx: TargetCtx, ...args: string[]): string[] {
   return ctx.root ? ["systemctl", `--root=${ctx.root}`, ...args] : ["systemctl", ...args];
+}
+
+/** systemctl that creates or removes enable links: offline, only after checking no unit directory is a link. */
+function linkingSystemctl(ctx: TargetCtx, ...args: string[]): string[] {
+  return ctx.root ? ["sh", "-c", SAFE_SYSTEMCTL, "hostkit-systemctl", ctx.root, ...args] : ["systemctl", ...args];
 }
 
 function firstWord(out: { stdout: Uint8Array } | undefined): string {
@@ -164,11 +170,11 @@ function unitKind<R extends Unit>(type: R["type"]): Kind<R, UnitFact> {
     },
     ops(change, ctx) {
       const r = change.resource as Unit;
-      const path = onTarget(ctx, `${UNIT_DIR}/${r.name}`);
+      const path = `${UNIT_DIR}/${r.name}`;
       if (change.action === "delete") {
         return [
-          { label: `disable ${r.name}`, argv: ctx.root ? systemctl(ctx, "disable", "--", r.name) : ["systemctl", "disable", "--now", "--", r.name] },
-          { label: `remove unit file ${r.name}`, argv: ["rm", "-f", "--", path] },
+          { label: `disable ${r.name}`, argv: ctx.root ? linkingSystemctl(ctx, "disable", "--", r.name) : ["systemctl", "disable", "--now", "--", r.name] },
+          removeOp(`remove unit file ${r.name}`, path, "file", {}, ctx.root),
         ];
       }
       const before = change.before as { content?: string; enabled?: string } | undefined;
@@ -179,8 +185,8 @@ function unitKind<R extends Unit>(type: R["type"]): Kind<R, UnitFact> {
       // A unit file written by this plan is followed by the plan's one daemon-reload, so enabling it need not
       // reload the manager itself (each reload costs ~150 ms; five new units would pay it five times).
       const noReload = written && !ctx.root ? ["--no-reload"] : [];
-      if (after.enabled === "enabled" && before?.enabled !== "enabled") ops.push({ label: `enable ${r.name}`, argv: systemctl(ctx, "enable", ...noReload, "--", r.name) });
-      if (after.enabled === "disabled" && before?.enabled === "enabled") ops.push({ label: `disable ${r.name}`, argv: systemctl(ctx, "disable", "--", r.name) });
+      if (after.enabled === "enabled" && before?.enabled !== "enabled") ops.push({ label: `enable ${r.name}`, argv: linkingSystemctl(ctx, "enable", ...noReload, "--", r.name) });
+      if (after.enabled === "disabled" && before?.enabled === "enabled") ops.push({ label: `disable ${r.name}`, argv: linkingSystemctl(ctx, "disable", "--", r.name) });
       return ops;
     },
   };

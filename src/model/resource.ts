@@ -36,6 +36,7 @@ export const DirectorySchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  unsafeParents: v.optional(v.boolean()),
   rollback: Rollback,
 });
 
@@ -49,6 +50,7 @@ export const FileSchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  unsafeParents: v.optional(v.boolean()),
   rollback: Rollback,
 });
 
@@ -62,6 +64,7 @@ export const EnvFileSchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  unsafeParents: v.optional(v.boolean()),
   rollback: Rollback,
 });
 

@@ -136,7 +136,9 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   if (packages.length) {
     warnings.push(`${packages.length} package resource(s) (${packages.map((p) => p.id).join(", ")}) are declared but not planned: OS package management is not part of this build yet`);
   }
-  const { observed } = await probeAll(selected.filter((r) => r.type !== "package"), opts.runner, opts.ctx);
+  const { observed, unsafe } = await probeAll(selected.filter((r) => r.type !== "package"), opts.runner, opts.ctx);
+  // Facts read through a link are the link target's, not the declared path's: no plan is made on them.
+  if (unsafe.length) throw new HostKitError(unsafe);
   const changes = diffObserved(observed);
   const derived = deriveSteps(changes, observed, opts.ctx);
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);

@@ -43,5 +43,5 @@ test("ops: the payload is the env file by reference (resolved at apply time), ne
   const r: EnvFile = { id: "/etc/a.env", source: { file: "x.ts", line: 1 }, type: "env_file", path: "/etc/a.env", set: { A: "1" }, secret: { S: { $secret: { env: "S_ENV" } } }, owner: "root", group: "root", mode: 0o600, rollback: "delete" };
   const [op] = envFile.ops({ key: "env_file:/etc/a.env", type: "env_file", id: r.id, action: "create", reason: "", resource: r }, {});
   expect(op!.stdin).toEqual({ envFile: { set: { A: "1" }, secret: { S: { $secret: { env: "S_ENV" } } } } });
-  expect(op!.argv.slice(4)).toEqual(["/etc/a.env", "600", "root", "root", ""]);
+  expect(op!.argv.slice(4)).toEqual(["/etc/a.env", "600", "root", "root", "", "0"]);
 });
