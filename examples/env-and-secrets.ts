@@ -35,6 +35,8 @@ export default project("shop", (p) => {
     });
     // An env file at an explicit path, for when the convention does not fit.
     const shared = s.envFile("/etc/shop/shared.env", { set: { LANG: "C.UTF-8", TZ: "UTC" } });
+    // One the deploy user keeps in its own directory: root writes there only because it opts in.
+    s.envFile("/home/deploy/shop/deploy.env", { set: { RELEASE_CHANNEL: "stable" }, owner: "root", unsafeParents: true });
 
     s.daemon({
       description: "Shop web server",

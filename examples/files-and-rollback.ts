@@ -18,4 +18,9 @@ export default project("gatehouse", (p) => {
   p.file("/etc/gatehouse/runtime.exs", { source: "./files/runtime.exs", mode: 0o640, group: "gh-relay", rollback: "keep" });
   // Bytes that are not UTF-8 are kept as base64 in dumps and plans.
   p.file("/srv/app/favicon.ico", { content: new Uint8Array([0, 0, 1, 0, 1, 0, 16, 16, 0xff]), owner: "app", rollback: "delete" });
+  // Root-owned paths below /srv/app, which "app" owns: on a live host HostKit refuses to write as root
+  // beneath a directory another user owns (that user could swap a subdirectory for a link to /etc)
+  // unless the declaration says that user is trusted.
+  p.directory("/srv/app/static", { owner: "root", unsafeParents: true });
+  p.file("/srv/app/static/robots.txt", { content: "User-agent: *\nDisallow:\n", unsafeParents: true });
 });

@@ -15,6 +15,8 @@ export default project("toys", (p) => {
     s.account({ system: true });
     // /srv/toys/forgejo/repositories: under the data root, with a sub-path.
     s.storage("repositories", { under: "data", path: "repositories", mode: 0o750, backup: true });
+    // A cache on a volume the backup operator's account owns (parents not root's: opted in).
+    s.storage("cache", { under: "data", path: "cache", unsafeParents: true, rollback: "delete_if_created" });
     // /etc/toys/forgejo: secrets, read-only for the service.
     s.storage("config", { under: "config", owner: "root", group: s.serviceUser(), writable: false, secret: true, rollback: "keep" });
     s.daemon({

@@ -85,8 +85,9 @@ async function runOp(op: Op, runner: Runner, resolver: SecretResolver, backups?:
   const stdin = op.stdin ? framed(payloadBytes(op.stdin, resolver, backups), op.sizedStdin) : undefined;
   const res = await runner.exec(op.argv, stdin ? { stdin } : {});
   if (res.code === 0) return undefined;
-  const err = text(res.stderr).trim() || text(res.stdout).trim();
-  return resolver.scrub(`${op.label}: exit ${res.code}${err ? `: ${err.split("\n").slice(-5).join(" | ")}` : ""}`);
+  // Scrubbed raw, line by line and joined (see scrubOutput); the label and exit code are ours.
+  const err = resolver.scrubOutput(text(res.stderr).trim() || text(res.stdout).trim());
+  return `${resolver.scrub(op.label)}: exit ${res.code}${err ? `: ${err}` : ""}`;
 }
 
 /**

@@ -8,12 +8,13 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { HostKitError } from "../model/errors.ts";
-import { makePrivateDir, writePrivate } from "../artifacts/private.ts";
+import { makeOwnDir, writeNewPrivate } from "../artifacts/own-dir.ts";
 import type { Change } from "../model/plan.ts";
 import { backupCandidate, type BackupRef } from "../plan/down.ts";
 import { sha256 } from "../kinds/file.ts";
 import { kindOf } from "../kinds/registry.ts";
-import { BACKUP_ID, onTarget, type BackupId, type TargetCtx } from "../model/kind.ts";
+import { BACKUP_ID, type BackupId, type TargetCtx } from "../model/kind.ts";
+import { READ_PREVIOUS } from "../kinds/scripts.ts";
 import { text, type Runner } from "../targets/runner.ts";
 
 /** What a run record keeps about one backup (no content). */
@@ -25,12 +26,6 @@ export interface BackupEntry {
   group: string;
   mode: number;
 }
-
-/** stat, then the bytes; one line of metadata first. Args: PATH. */
-const READ_PREVIOUS = `set -eu
-stat -c '%a|%U|%G' -- "$1"
-exec cat -- "$1"
-`;
 
 /** The path of a file-like resource's content on the target, as its kind says (unit files live under /etc/systemd/system). */
 export function targetPath(c: Pick<Change, "type" | "id" | "resource">): string {
@@ -58,15 +53,16 @@ export class RunBackups {
   async take(change: Change): Promise<BackupEntry | undefined> {
     if (!backupCandidate(change)) return undefined;
     const path = targetPath(change);
-    const res = await this.runner.exec(["sh", "-c", READ_PREVIOUS, "hostkit-backup", onTarget(this.ctx, path)]);
+    const r = change.resource as { owner?: string; unsafeParents?: boolean } | undefined;
+    const res = await this.runner.exec(["sh", "-c", READ_PREVIOUS, "hostkit-backup", path, this.ctx.root ?? "", r?.owner ?? "root", r?.unsafeParents ? "1" : "0"]);
     if (res.code !== 0) throw new HostKitError({ subject: change.key, message: `could not back up ${path} before changing it: ${text(res.stderr).trim() || `exit ${res.code}`}` });
     const nl = res.stdout.indexOf(10);
     const [mode, statOwner, statGroup] = text(res.stdout.subarray(0, nl)).split("|");
     const bytes = res.stdout.subarray(nl + 1);
     const before = (change.before ?? {}) as { owner?: string; group?: string };
-    makePrivateDir(this.dir);
+    makeOwnDir(this.dir);
     const file = join(this.dir, `${String(++this.count).padStart(2, "0")}-${slug(change)}`);
-    writePrivate(file, bytes);
+    writeNewPrivate(file, bytes);
     const entry: BackupEntry = {
       path: file,
       sha256: sha256(bytes),

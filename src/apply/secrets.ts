@@ -14,7 +14,7 @@ export class SecretResolver {
   resolve(ref: SecretRef): string {
     const value = this.env[ref.$secret.env];
     if (value === undefined) throw new HostKitError({ message: `environment variable ${ref.$secret.env} is not set` });
-    if (value.length >= 4) this.values.add(value);
+    this.add(value);
     return value;
   }
 
@@ -40,16 +40,52 @@ export class SecretResolver {
     if (!data || typeof data !== "object") return;
     if (isSecretRef(data)) {
       const value = this.env[data.$secret.env];
-      if (value !== undefined && value.length >= 4) this.values.add(value);
+      if (value !== undefined) this.add(value);
       return;
     }
     for (const v of Array.isArray(data) ? data : Object.values(data)) this.remember(v);
   }
 
-  /** Replace every resolved secret value in `s`. */
-  scrub(s: string): string {
-    let out = s;
-    for (const v of this.values) out = out.split(v).join("(secret)");
-    return out;
+  /**
+   * Remember a value to scrub: the value itself, and each line of a multi-line value (a program may
+   * print one line of a key), with and without surrounding whitespace.
+   */
+  private add(value: string): void {
+    for (const v of [value, value.trim(), ...value.split(/\r?\n/).map((l) => l.trim())]) if (v !== "") this.values.add(v);
   }
+
+  /** Replace every remembered secret value in `s` (see scrubSecrets). */
+  scrub(s: string): string {
+    return scrubSecrets(s, this.values);
+  }
+
+  /**
+   * Command output made safe to print: the whole text is scrubbed, then each line, and the lines kept
+   * (the last `keep`) are joined with " | " and scrubbed once more — so a secret that spans lines, one
+   * line of it, or one that only appears once lines are joined is masked.
+   */
+  scrubOutput(raw: string, keep = 5): string {
+    const lines = this.scrub(raw).trim().split(/\r?\n/).map((l) => this.scrub(l));
+    return this.scrub(lines.slice(-keep).join(" | "));
+  }
+}
+
+/** Below this length a value is masked only as a whole token: a 1-character secret "x" must not mangle every x. */
+const SHORT = 4;
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * `s` with every value replaced by "(secret)", longest first (a value holding a shorter one is masked
+ * whole). Values of 4 characters or more are masked wherever they occur; shorter ones where they
+ * stand as a token of their own — not next to another letter, digit or '_' (`token is x`, `KEY=ab`, a line
+ * that is just the value), so "exit" keeps its x.
+ */
+export function scrubSecrets(s: string, values: Iterable<string>): string {
+  let out = s;
+  for (const v of [...values].sort((a, b) => b.length - a.length)) {
+    if (v === "") continue;
+    if (v.length >= SHORT) out = out.split(v).join("(secret)");
+    else out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRe(v)}(?![\\p{L}\\p{N}_])`, "gu"), "(secret)");
+  }
+  return out;
 }

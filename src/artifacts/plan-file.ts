@@ -1,11 +1,12 @@
 /** The plan file codec: JSON with a format version, validated on read. */
-import { readFileSync, writeFileSync, renameSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import * as v from "valibot";
 import { HostKitError } from "../model/errors.ts";
 import { PLAN_FORMAT_VERSION, PlanSchema, type Plan } from "../model/plan.ts";
 import { issuePath } from "../dsl/validate.ts";
 import { signed } from "./plan-sign.ts";
+import { writePrivate } from "./private.ts";
 
 /** With `HOSTKIT_PLAN_KEY` set, the written plan carries its HMAC signature (see plan-sign.ts). */
 export function encodePlan(plan: Plan): string {
@@ -41,10 +42,12 @@ export function readPlanFile(path: string): Plan {
   return decodePlan(textValue, path);
 }
 
-/** Written atomically (temp file + rename): a plan file is never half-written. */
+/**
+ * Written atomically (temp file + rename): a plan file is never half-written. Mode 0600: a plan holds
+ * the previous content of the files it changes (world-readable ones only, but a plan is copied and
+ * kept), so only its owner reads it.
+ */
 export function writePlanFile(path: string, plan: Plan): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodePlan(plan), { mode: 0o644 });
-  renameSync(tmp, path);
+  writePrivate(path, encodePlan(plan));
 }

@@ -7,15 +7,16 @@
  * (status "running", pending changes), never missing. Records hold keys, statuses, paths and hashes;
  * never content and never secret values.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
 import { HostKitError } from "../model/errors.ts";
 import { TargetInfoSchema, type Plan, type TargetInfo } from "../model/plan.ts";
 import type { RunsOptions } from "../dsl/options.ts";
 import { writePlanFile } from "./plan-file.ts";
-import { writePrivate } from "./private.ts";
+import { makePrivateDir, writePrivate } from "./private.ts";
+import { removeOwnDir } from "./own-dir.ts";
 import { pidAlive } from "../apply/lock.ts";
 import { newRunId } from "../apply/applier.ts";
 
@@ -111,11 +112,13 @@ export class RunStore {
   /** Claim a new run id (a directory created atomically; `-2`, `-3`… when one exists in the same second). */
   claim(project: string, direction: string, now = new Date()): string {
     const base = newRunId(project, direction, now);
-    mkdirSync(this.paths.root, { recursive: true });
+    // Run directories are the user's only (0700): their plans and records name what changed where.
+    makePrivateDir(this.paths.root);
     for (let n = 1; n < 1000; n++) {
       const id = n === 1 ? base : `${base}-${n}`;
       try {
-        mkdirSync(this.dir(id));
+        mkdirSync(this.dir(id), { mode: 0o700 });
+        chmodSync(this.dir(id), 0o700);
         return id;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
@@ -182,6 +185,8 @@ export class RunStore {
       } catch {
         continue;
       }
+      // A record names its own directory: one that claims another id (e.g. "../..") is not a run here.
+      if (r.id !== id) continue;
       if (filter.project && r.project !== filter.project) continue;
       if (filter.target && !sameTarget(r.target, filter.target)) continue;
       out.push(r);
@@ -200,8 +205,8 @@ export class RunStore {
     const drop = all.slice(0, Math.max(0, all.length - keep));
     for (const r of drop) {
       rmSync(this.dir(r.id), { recursive: true, force: true });
-      // Only ever a directory named after the run.
-      if (r.backups && basename(r.backups) === r.id) rmSync(r.backups, { recursive: true, force: true });
+      // Only ever this run's own directory under the backups root, whatever the record says.
+      removeOwnDir(join(this.paths.backups, r.id));
     }
     return drop;
   }

@@ -15,6 +15,7 @@ import { type Resource, type SystemdService, resourceKey } from "../model/resour
 import { checkProgram, daemonSections, networkOptions, isolationOptions, resolveEnvFiles, type DaemonContext } from "./daemon.ts";
 import { SectionBuilder, checkSectionValues } from "./unit.ts";
 import { Sandbox } from "../runtime/sandbox.ts";
+import { normalizeHostPath } from "../dsl/paths.ts";
 import { escapeSpecifiers, execLine, quoteArg } from "../render/systemd-quote.ts";
 
 export interface CompiledProject {
@@ -91,7 +92,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
         if (secret && m & 0o007) {
           throw new HostKitError({ subject, key: "mode", source: item.source, message: `secret storage must not be accessible to others (mode ${formatMode(m)})` });
         }
-        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? scope.groupOf(owner), mode: m, rollback: o.rollback ?? "keep" });
+        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? scope.groupOf(owner), mode: m, rollback: o.rollback ?? "keep", ...(o.unsafeParents ? { unsafeParents: true } : {}) });
         break;
       }
       case "file": {
@@ -107,6 +108,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           group: o.group ?? scope.groupOf(owner),
           mode: mode(o.mode, 0o644, subject, item.source),
           rollback: o.rollback ?? "delete",
+          ...(o.unsafeParents ? { unsafeParents: true } : {}),
         });
         break;
       }
@@ -132,6 +134,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
           group: o.group ?? scope.groupOf(owner),
           mode: mode(o.mode, 0o600, subject, item.source),
           rollback: "delete",
+          ...(o.unsafeParents ? { unsafeParents: true } : {}),
         });
         break;
       }
@@ -267,6 +270,7 @@ export function compile(project: ProjectDecl): CompiledProject {
     const storage = new Map(svc.items.flatMap((i) => (i.kind === "storage" ? [[i.name, i.path] as const] : [])));
     compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items), groupOf }, resources);
   }
+  checkPaths(resources);
   checkDuplicates(resources);
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).
   const ordered = dependencyOrder(addImplicitRequires(resources).map((r) => ({ key: resourceKey(r), r, requires: r.requires, source: r.source }))).map((n) => n.r);
@@ -277,6 +281,18 @@ function envMap(items: ItemDecl[]): Map<string, string> {
   return new Map(items.flatMap((i) => (i.kind === "env" && i.name ? [[i.name, i.path] as const] : [])));
 }
 
+
+/** Every path a resource writes is in its one normal form (the DSL normalises them; this guards any other way in). */
+function checkPaths(resources: Resource[]) {
+  const problems: Diagnostic[] = [];
+  for (const r of resources) {
+    if (r.type !== "directory" && r.type !== "file" && r.type !== "env_file") continue;
+    const n = normalizeHostPath(r.path);
+    if ("error" in n) problems.push({ subject: resourceKey(r), source: r.source, message: n.error });
+    else if (n.path !== r.path) problems.push({ subject: resourceKey(r), source: r.source, message: `path is not in normal form (${JSON.stringify(n.path)})` });
+  }
+  if (problems.length) throw new HostKitError(problems);
+}
 
 function checkDuplicates(resources: Resource[]) {
   const seen = new Map<string, Resource>();

@@ -9,6 +9,7 @@ import * as O from "./options.ts";
 import { parseOptions } from "./validate.ts";
 import { checkUnitName } from "./service.ts";
 import { asContent } from "../model/content.ts";
+import { hostPath } from "./paths.ts";
 
 export interface ItemMethods {
   /** A directory. @example p.directory("/srv/app", { mode: 0o750, owner: "app" }) */
@@ -26,12 +27,7 @@ export interface ItemMethods {
 }
 
 function checkPath(path: unknown, subject: string, source: SourceLoc): string {
-  if (typeof path !== "string" || !path.startsWith("/")) {
-    throw new HostKitError({ subject, source, message: `path ${JSON.stringify(path)} must be absolute (start with "/")` });
-  }
-  if (path.includes("\0")) throw new HostKitError({ subject, source, message: "path contains a NUL byte" });
-  if (path.split("/").includes("..")) throw new HostKitError({ subject, source, message: "path must not contain '..'" });
-  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+  return hostPath(path, subject, source);
 }
 
 export function itemMethods(label: string, add: (i: ItemDecl) => void, project: ProjectDecl, svc?: ServiceDecl): ItemMethods {

@@ -9,6 +9,7 @@ import type { Mode } from "../model/mode.ts";
 import { SecretRefSchema, type SecretRef } from "../model/secret.ts";
 import { SANDBOX_KEYS, type SandboxOptions } from "../runtime/sandbox.ts";
 import { RESOURCE_KEYS, type ResourceOptions, type ResourceProfile, RESOURCE_PROFILES } from "../runtime/resources.ts";
+import { accountNameProblem, calendarProblem, passwdPathProblem, timeSpanProblem } from "./names.ts";
 
 const AbsPath = v.pipe(v.string(), v.startsWith("/", "must be an absolute path"));
 const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/, "may contain only letters, digits, '_', '-', '.', '@'"));
@@ -17,6 +18,12 @@ const AddressSchema = v.custom<Address>(() => true); // normalized (and checked)
 const Rollback = v.picklist(["keep", "delete", "delete_if_created"]);
 const OneOrMany = v.union([v.string(), v.array(v.string())]);
 const Argv = v.pipe(v.array(v.string()), v.minLength(1, "needs at least the program"));
+/** A schema that refuses what `problem` names (the message is the problem itself). */
+const checked = (problem: (x: string) => string | undefined) => v.pipe(v.string(), v.check((x) => problem(x) === undefined, (i) => problem(String(i.input)) ?? "is invalid"));
+const AccountName = checked(accountNameProblem);
+const PasswdPath = checked(passwdPathProblem);
+const Calendar = checked(calendarProblem);
+const TimeSpan = checked(timeSpanProblem);
 
 /** Rollback policy for a created resource when a down plan is derived. */
 export type Rollback = "keep" | "delete" | "delete_if_created";
@@ -113,10 +120,10 @@ export interface AccountOptions {
 }
 export const AccountSchema = v.strictObject({
   system: v.optional(v.boolean()),
-  home: v.optional(AbsPath),
-  shell: v.optional(v.string()),
-  group: v.optional(Name),
-  groups: v.optional(v.array(Name)),
+  home: v.optional(PasswdPath),
+  shell: v.optional(PasswdPath),
+  group: v.optional(AccountName),
+  groups: v.optional(v.array(AccountName)),
   rollback: v.optional(Rollback),
 });
 
@@ -129,12 +136,20 @@ export interface DirectoryOptions {
   group?: string;
   /** Kept by down plans unless "delete_if_created". @example rollback: "delete_if_created" */
   rollback?: Rollback;
+  /**
+   * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
+   * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
+   * lies below for a link to /etc while root writes. Offline roots always refuse links.
+   * @example unsafeParents: true
+   */
+  unsafeParents?: boolean;
 }
 export const DirectorySchema = v.strictObject({
   mode: v.optional(ModeSchema),
   owner: v.optional(Name),
   group: v.optional(Name),
   rollback: v.optional(Rollback),
+  unsafeParents: v.optional(v.boolean()),
 });
 
 export interface FileOptions {
@@ -150,6 +165,13 @@ export interface FileOptions {
   group?: string;
   /** Down plans delete a created file unless "keep". @example rollback: "keep" */
   rollback?: Rollback;
+  /**
+   * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
+   * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
+   * lies below for a link to /etc while root writes. Offline roots always refuse links.
+   * @example unsafeParents: true
+   */
+  unsafeParents?: boolean;
 }
 export const FileSchema = v.strictObject({
   content: v.optional(v.union([v.string(), v.instance(Uint8Array)])),
@@ -158,6 +180,7 @@ export const FileSchema = v.strictObject({
   owner: v.optional(Name),
   group: v.optional(Name),
   rollback: v.optional(Rollback),
+  unsafeParents: v.optional(v.boolean()),
 });
 
 export interface EnvOptions {
@@ -171,6 +194,13 @@ export interface EnvOptions {
   owner?: string;
   /** @example group: "toys-web" */
   group?: string;
+  /**
+   * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
+   * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
+   * lies below for a link to /etc while root writes. Offline roots always refuse links.
+   * @example unsafeParents: true
+   */
+  unsafeParents?: boolean;
 }
 const EnvKey = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"));
 export const EnvSchema = v.strictObject({
@@ -179,6 +209,7 @@ export const EnvSchema = v.strictObject({
   mode: v.optional(ModeSchema),
   owner: v.optional(Name),
   group: v.optional(Name),
+  unsafeParents: v.optional(v.boolean()),
 });
 
 export interface StorageOptions {
@@ -200,6 +231,13 @@ export interface StorageOptions {
   backup?: boolean;
   /** @example rollback: "keep" */
   rollback?: Rollback;
+  /**
+   * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
+   * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
+   * lies below for a link to /etc while root writes. Offline roots always refuse links.
+   * @example unsafeParents: true
+   */
+  unsafeParents?: boolean;
 }
 export const StorageSchema = v.strictObject({
   under: v.optional(v.string()),
@@ -211,6 +249,7 @@ export const StorageSchema = v.strictObject({
   secret: v.optional(v.boolean()),
   backup: v.optional(v.boolean()),
   rollback: v.optional(Rollback),
+  unsafeParents: v.optional(v.boolean()),
 });
 
 export interface PackageOptions {
@@ -427,11 +466,11 @@ export interface TimerOptions {
   env?: string[];
 }
 export const TimerSchema = v.strictObject({
-  onCalendar: v.optional(v.string()),
-  onBootSec: v.optional(v.string()),
-  onUnitActiveSec: v.optional(v.string()),
+  onCalendar: v.optional(Calendar),
+  onBootSec: v.optional(TimeSpan),
+  onUnitActiveSec: v.optional(TimeSpan),
   persistent: v.optional(v.boolean()),
-  randomizedDelaySec: v.optional(v.string()),
+  randomizedDelaySec: v.optional(TimeSpan),
   description: v.optional(v.pipe(v.string(), v.regex(/^[^\n]*$/, "must be one line"))),
   exec: Argv,
   user: v.optional(Name),

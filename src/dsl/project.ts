@@ -7,6 +7,8 @@ import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
 import { declareService, type ServiceScope } from "./service.ts";
 import { parseOptions } from "./validate.ts";
+import { accountNameProblem, prefixProblem } from "./names.ts";
+import { hostPath } from "./paths.ts";
 
 export interface ProjectScope extends ItemMethods {
   /** Named filesystem roots. @example p.roots({ source: "/opt/toys/src", data: "/srv/toys", state: "/var/lib/toys", config: "/etc/toys" }) */
@@ -23,7 +25,6 @@ export interface ProjectScope extends ItemMethods {
   runs(opts: O.RunsOptions): void;
 }
 
-const ACCOUNT_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const PROJECT_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
 
 /**
@@ -58,7 +59,9 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
     ...itemMethods(label, add, decl),
     roots(roots) {
       const at = callerLocation();
-      Object.assign(decl.roots, parseOptions(O.RootsSchema, roots, `${label} › roots`, at));
+      const parsed = parseOptions(O.RootsSchema, roots, `${label} › roots`, at);
+      // Services build their paths on these: each is checked (no '..', not '/') and normalised here.
+      for (const [k, path] of Object.entries(parsed)) decl.roots[k] = hostPath(path, `${label} › roots`, at, k);
     },
     prefixes(prefixes) {
       const at = callerLocation();
@@ -67,7 +70,8 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
         throw new HostKitError({ subject: `${label} › prefixes`, source: at, message: "must come before the first service or timer (their names use the prefixes)" });
       }
       for (const [k, val] of Object.entries(p)) {
-        if (val !== undefined && !/^[a-z0-9_-]*$/.test(val)) throw new HostKitError({ subject: `${label} › prefixes`, key: k, source: at, message: "may contain only a-z, 0-9, '_' and '-'" });
+        const problem = val === undefined ? undefined : prefixProblem(val, k as "user" | "unit");
+        if (problem) throw new HostKitError({ subject: `${label} › prefixes`, key: k, source: at, message: problem });
       }
       decl.prefixes = { user: p.user ?? decl.prefixes.user, unit: p.unit ?? decl.prefixes.unit };
     },
@@ -86,7 +90,8 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
     account(accountName, opts) {
       const at = callerLocation();
       const subject = `${label} › account ${JSON.stringify(accountName)}`;
-      if (typeof accountName !== "string" || !ACCOUNT_NAME.test(accountName)) throw new HostKitError({ subject, source: at, message: "an account name starts with a-z or '_' and contains only a-z, 0-9, '_', '-' (at most 32)" });
+      const problem = accountNameProblem(accountName);
+      if (problem) throw new HostKitError({ subject, source: at, message: `an account name ${problem}` });
       add({ kind: "account", source: at, name: accountName, opts: parseOptions(O.AccountSchema, opts, subject, at) });
     },
     runs(opts) {

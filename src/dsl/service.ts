@@ -7,7 +7,9 @@ import * as O from "./options.ts";
 import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
 import { parseOptions } from "./validate.ts";
+import { hostPath } from "./paths.ts";
 import { normalizeAddress, connectHost } from "../model/address.ts";
+import { accountNameProblem, unitNameProblem } from "./names.ts";
 
 export interface ServiceScope extends ItemMethods {
   /** The service's name. @example s.name // "exograph" */
@@ -96,9 +98,8 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
       const source = callerLocation();
       const parsed = parseOptions(O.AccountSchema, opts, `${label} › account`, source);
       if (svc.items.some((i) => i.kind === "account")) throw new HostKitError({ subject: `${label} › account`, source, message: "a service has one account" });
-      if (svc.user.length > 32) {
-        throw new HostKitError({ subject: `${label} › account`, source, message: `account name ${JSON.stringify(svc.user)} (user prefix + service name) is longer than 32 characters` });
-      }
+      const problem = accountNameProblem(svc.user);
+      if (problem) throw new HostKitError({ subject: `${label} › account`, source, message: `account name ${JSON.stringify(svc.user)} (user prefix + service name) ${problem}` });
       add({ kind: "account", source, name: svc.user, opts: parsed });
     },
     storage(storageName: string, opts?: O.StorageOptions) {
@@ -111,7 +112,7 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
         key: "under",
         why: parsed.under ? "storage lives under the root named by `under`" : `without \`under\`, storage lives under the root of its own name ("${storageName}")`,
       });
-      const path = parsed.path ? `${base}/${parsed.path}` : base;
+      const path = hostPath(parsed.path ? `${base}/${parsed.path}` : base, subject, source, "path");
       add({ kind: "storage", source, name: storageName, path, opts: parsed });
       return path;
     },
@@ -143,15 +144,15 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
 }
 
 
-const UNIT_NAME = /^[A-Za-z0-9:_.\\@-]+$/;
 export function checkUnitName(unit: string, suffix: string, subject: string, source: SourceLoc) {
-  if (!unit.endsWith(suffix) || !UNIT_NAME.test(unit) || unit.length > 255 || unit === suffix) {
+  const problem = unitNameProblem(unit, suffix);
+  if (problem) {
     throw new HostKitError({
       subject,
       key: "name",
       source,
-      message: `${JSON.stringify(unit)} is not a valid unit name`,
-      hint: `unit names end in ${suffix} and contain only letters, digits and ":-_.\\@"`,
+      message: `${JSON.stringify(unit)} is not a valid unit name: it ${problem}`,
+      hint: `unit names end in ${suffix}, contain only letters, digits and ":-_.\\@", and do not start with '.' or '-'`,
     });
   }
 }

@@ -6,6 +6,7 @@ import { aspects, metaOf, sameKey, type Rec } from "./inverse.ts";
 import { MAKE_DIR } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
 import { defineKind, onTarget, type Inverse } from "../model/kind.ts";
+import { removeOp } from "./file.ts";
 
 export const DirectorySchema = v.strictObject({
   ...BASE,
@@ -14,6 +15,8 @@ export const DirectorySchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  /** Live hosts: allow parents owned by another non-root user (see the DSL option). */
+  unsafeParents: v.optional(v.boolean()),
   rollback: RollbackSchema,
 });
 export type Directory = v.InferOutput<typeof DirectorySchema>;
@@ -37,15 +40,15 @@ export const directory = defineKind<Directory, PathStat>({
   },
   ops(change, ctx) {
     const r = change.resource as Directory;
-    const path = onTarget(ctx, r.path);
     if (change.action === "delete") {
-      // rollback "delete": with its contents (rm -r never follows symlinks below it); otherwise only if empty.
-      if (r.rollback === "delete") return [{ label: `remove directory ${r.path} and its contents`, argv: ["rm", "-r", "--one-file-system", "--", path] }];
-      return [{ label: `remove directory ${r.path} (if empty)`, argv: ["rmdir", "--", path] }];
+      // rollback "delete": with its contents (rm -r never follows links below it); otherwise only while empty.
+      if (r.rollback === "delete") return [removeOp(`remove directory ${r.path} and its contents`, r.path, "tree", r, ctx.root)];
+      return [removeOp(`remove directory ${r.path} (if empty)`, r.path, "dir", r, ctx.root)];
     }
     const a = change.after as { owner: string; group: string; mode: number };
-    return [{ label: `${change.action} directory ${r.path}`, argv: ["sh", "-c", MAKE_DIR, "hostkit-mkdir", path, a.mode.toString(8), a.owner, a.group, ctx.root ?? ""] }];
+    return [{ label: `${change.action} directory ${r.path}`, argv: ["sh", "-c", MAKE_DIR, "hostkit-mkdir", r.path, a.mode.toString(8), a.owner, a.group, ctx.root ?? "", r.unsafeParents ? "1" : "0"] }];
   },
+  writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
   down: {
     invert: invertDirectory,
     settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? dirState(c.after ?? {}) : undefined),

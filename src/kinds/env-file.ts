@@ -1,7 +1,10 @@
 /**
  * `env_file`: a dotenv file whose secret values are resolved from the controller's environment at
- * apply time only. Drift compares metadata and the non-secret `set` entries; secret values read
- * from the host are dropped at parse time and never reach a fact, a plan or a basis.
+ * apply time only. Drift compares metadata and the non-secret `set` entries; values read from the
+ * host are dropped at parse time and never reach a fact, a plan or a basis, except a `set` key's
+ * value that equals the declared one (already in the plan, so nothing new). A host value that differs
+ * is never kept: HostKit cannot know whether it was a secret (a key moved from `secret` to `set`, a
+ * hand-edited value), so the plan only says that it differs — `(secret value changed)`.
  */
 import * as v from "valibot";
 import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
@@ -11,7 +14,7 @@ import { aspects, backupRef, deleteCreated, metaOf, sameKey, type Rec } from "./
 import { stableStringify } from "../plan/digest.ts";
 import { renderEnvFileMasked } from "../render/dotenv.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
-import { fileProbe, fileProbeBatch, parseFileFact, writeOp } from "./file.ts";
+import { fileProbe, fileProbeBatch, parseFileFact, removeOp, writeOp } from "./file.ts";
 import { metaDiffs, type PathStat } from "./stat.ts";
 import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse } from "../model/kind.ts";
 
@@ -25,12 +28,17 @@ export const EnvFileSchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  /** Live hosts: allow parents owned by another non-root user (see the DSL option). */
+  unsafeParents: v.optional(v.boolean()),
   rollback: RollbackSchema,
 });
 export type EnvFile = v.InferOutput<typeof EnvFileSchema>;
 
+/** What a plan says in place of an env value it does not show. */
+export const SECRET_CHANGED = "(secret value changed)";
+
 export interface EnvFileFact extends PathStat {
-  /** Values of the keys declared in `set` (only those: anything else may be a secret). */
+  /** The keys declared in `set` whose host value equals the declared one, with that value (anything else may be a secret). */
   set: Record<string, string>;
   /** Every key present in the file. */
   keys: string[];
@@ -47,7 +55,7 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
     if (!f.exists || content === undefined) return { ...meta, set: {}, keys: [] };
     const parsed = parseEnvFile(content);
     const set: Record<string, string> = {};
-    for (const k of Object.keys(r.set)) if (k in parsed) set[k] = parsed[k]!;
+    for (const [k, want] of Object.entries(r.set)) if (parsed[k] === want) set[k] = want;
     return { ...meta, set, keys: Object.keys(parsed).sort() };
   },
   diff(r, f) {
@@ -66,10 +74,10 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
   },
   ops(change, ctx) {
     const r = change.resource as EnvFile;
-    const path = onTarget(ctx, r.path);
-    if (change.action === "delete") return [{ label: `remove env file ${r.path}`, argv: ["rm", "-f", "--", path] }];
-    return [writeOp(`write env file ${r.path}`, path, backupPayload(change.after?.content) ?? { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
+    if (change.action === "delete") return [removeOp(`remove env file ${r.path}`, r.path, "file", r, ctx.root)];
+    return [writeOp(`write env file ${r.path}`, r.path, backupPayload(change.after?.content) ?? { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
   },
+  writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
   down: {
     invert: invertEnvFile,
     settled(c) {
@@ -91,11 +99,12 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
     const after = c.after as Rec | undefined;
     const oldSet = (before?.set ?? {}) as Record<string, string>;
     const newSet = (after?.set ?? {}) as Record<string, string>;
+    const keys = (before?.keys ?? []) as string[];
     for (const k of Object.keys(newSet).sort()) {
       if (oldSet[k] === newSet[k]) continue;
-      lines.push(k in oldSet ? `~ ${k}: ${JSON.stringify(oldSet[k])} → ${JSON.stringify(newSet[k])}` : `+ ${k}=${JSON.stringify(newSet[k])}`);
+      // A previous value is never in a plan (it may have been a secret): only that it differs.
+      lines.push(keys.includes(k) ? `~ ${k}: ${SECRET_CHANGED} → ${JSON.stringify(newSet[k])}` : `+ ${k}=${JSON.stringify(newSet[k])}`);
     }
-    const keys = (before?.keys ?? []) as string[];
     for (const [k, ref] of Object.entries((after?.secret ?? {}) as Record<string, SecretRef>)) {
       if (!keys.includes(k)) lines.push(`+ ${k}=(secret from $${ref.$secret.env})`);
     }
@@ -113,7 +122,7 @@ function invertEnvFile(c: Change, ctx: InvertCtx): Inverse {
   const backup = ctx.backups[c.key];
   if (c.action === "create") return deleteCreated(c, r, a);
   const meta = metaOf(b);
-  const set = (b.set ?? {}) as Record<string, string>;
+  const set = { ...((b.set ?? {}) as Record<string, string>) };
   let resource: EnvFile;
   let after: Rec;
   if (backup) {
@@ -121,6 +130,10 @@ function invertEnvFile(c: Change, ctx: InvertCtx): Inverse {
     after = { ...meta, set, content: backupRef(backup) };
   } else {
     const keys = (b.keys ?? []) as string[];
+    // A `set` value that differed before the up plan was not kept (it may have been a secret): it stays as the up plan wrote it.
+    const kept = keys.filter((k) => !(k in set) && k in r.set);
+    for (const k of kept) set[k] = r.set[k]!;
+    if (kept.length) ctx.warnings.push(`${c.key}: previous values of ${kept.join(", ")} were not kept in the plan (they may have been secret) and no tracked run backed them up; the down plan leaves their current values (apply --track keeps backups)`);
     const secretKeys = keys.filter((k) => !(k in set) && k in r.secret);
     const unknown = keys.filter((k) => !(k in set) && !(k in r.secret));
     const secret = Object.fromEntries(secretKeys.map((k) => [k, r.secret[k]!]));

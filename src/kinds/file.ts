@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import * as v from "valibot";
 import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
 import { text } from "../targets/runner.ts";
-import { WRITE_FILE } from "./scripts.ts";
+import { REMOVE_PATH, WRITE_FILE } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
 import { backupPayload, defineKind, onTarget, type BackupId, type Inverse, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "../model/kind.ts";
 import type { Change } from "../model/plan.ts";
@@ -21,6 +21,8 @@ export const FileSchema = v.strictObject({
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
+  /** Live hosts: allow parents owned by another non-root user (see the DSL option). */
+  unsafeParents: v.optional(v.boolean()),
   rollback: RollbackSchema,
 });
 export type FileRes = v.InferOutput<typeof FileSchema>;
@@ -30,9 +32,35 @@ export const CONTENT_LIMIT = 1 << 20;
 
 export interface FileFact extends PathStat {
   sha256?: string;
-  /** UTF-8 text, or base64 when the bytes are not valid UTF-8. Absent above CONTENT_LIMIT. */
+  /** UTF-8 text, or base64 when the bytes are not valid UTF-8. Absent above CONTENT_LIMIT, and for private files. */
   content?: string;
   contentBase64?: string;
+  /** Why the previous content was not kept (it may hold secrets). */
+  contentHidden?: string;
+}
+
+/** The first line of every env file HostKit writes (render/dotenv.ts). */
+const ENV_HEADER = "# Managed by HostKit.\n";
+
+/**
+ * Why a file's previous content must not be kept in a plan, or undefined. A plan is printed, saved
+ * with `--out` and copied into run records, so it only holds content any user of the host may read
+ * anyway: a file that others cannot read (mode without o+r: keys, env files, credentials) or that is
+ * an env file HostKit wrote (it held secret values, whatever its mode) is compared by hash only.
+ */
+export function privateContentReason(f: FileFact): string | undefined {
+  if (!f.exists || (f.content === undefined && f.contentBase64 === undefined)) return undefined;
+  if (f.content?.startsWith(ENV_HEADER)) return "an env file HostKit wrote: it may hold secret values";
+  if (typeof f.mode !== "number" || (f.mode & 0o004) === 0) return `not readable by others (mode ${(f.mode ?? 0).toString(8).padStart(4, "0")}): it may hold secrets`;
+  return undefined;
+}
+
+/** The fact without content that must not reach a plan (see privateContentReason). */
+export function withoutPrivateContent(f: FileFact): FileFact {
+  const why = privateContentReason(f);
+  if (!why) return f;
+  const { content: _c, contentBase64: _b, ...rest } = f;
+  return { ...rest, contentHidden: why };
 }
 
 export function sha256(bytes: Uint8Array | string): string {
@@ -145,11 +173,18 @@ export function beforeOf(f: FileFact): Record<string, unknown> {
   const b: Record<string, unknown> = { exists: true, fileType: f.fileType, sha256: f.sha256, size: f.size, owner: f.owner, group: f.group, mode: f.mode };
   if (f.content !== undefined) b.content = f.content;
   if (f.contentBase64 !== undefined) b.contentBase64 = f.contentBase64;
+  if (f.contentHidden !== undefined) b.contentHidden = f.contentHidden;
   return b;
 }
 
-export function writeOp(label: string, path: string, payload: Payload, meta: { mode: number; owner: string; group: string }, root: string | undefined): Op {
-  return { label, argv: ["sh", "-c", WRITE_FILE, "hostkit-write", path, meta.mode.toString(8), meta.owner, meta.group, root ?? ""], stdin: payload, sizedStdin: true };
+/** Write `path` (inside the target; the program walks it under ROOT without following links). */
+export function writeOp(label: string, path: string, payload: Payload, meta: { mode: number; owner: string; group: string; unsafeParents?: boolean }, root: string | undefined): Op {
+  return { label, argv: ["sh", "-c", WRITE_FILE, "hostkit-write", path, meta.mode.toString(8), meta.owner, meta.group, root ?? "", meta.unsafeParents ? "1" : "0"], stdin: payload, sizedStdin: true };
+}
+
+/** Remove a file or an empty directory at `path` (inside the target), never through a link. */
+export function removeOp(label: string, path: string, kind: "file" | "dir" | "tree", meta: { owner?: string; unsafeParents?: boolean }, root: string | undefined): Op {
+  return { label, argv: ["sh", "-c", REMOVE_PATH, "hostkit-remove", path, kind, root ?? "", meta.owner ?? "root", meta.unsafeParents ? "1" : "0"] };
 }
 
 export const file = defineKind<FileRes, FileFact>({
@@ -157,8 +192,9 @@ export const file = defineKind<FileRes, FileFact>({
   schema: FileSchema,
   probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
   probeBatch: fileProbeBatch<FileRes>((r) => r.path),
-  parse: (_r, out, facts, ctx) => parseFileFact(out, facts, ctx),
-  basis: (f) => ({ ...f, content: undefined, contentBase64: undefined }),
+  // Private content is dropped here, at the source: it never reaches a fact, a plan or a run record.
+  parse: (_r, out, facts, ctx) => withoutPrivateContent(parseFileFact(out, facts, ctx)),
+  basis: (f) => ({ ...f, content: undefined, contentBase64: undefined, contentHidden: undefined }),
   diff(r, f) {
     const want = sha256(contentBytes(r));
     const after = { sha256: want, owner: r.owner, group: r.group, mode: r.mode };
@@ -171,11 +207,11 @@ export const file = defineKind<FileRes, FileFact>({
   },
   ops(change, ctx) {
     const r = change.resource as FileRes;
-    const path = onTarget(ctx, r.path);
-    if (change.action === "delete") return [{ label: `remove file ${r.path}`, argv: ["rm", "-f", "--", path] }];
+    if (change.action === "delete") return [removeOp(`remove file ${r.path}`, r.path, "file", r, ctx.root)];
     const payload: Payload = backupPayload(change.after?.content) ?? (r.content !== undefined ? { text: r.content } : { base64: r.contentBase64 ?? "" });
-    return [writeOp(`write file ${r.path}`, path, payload, r, ctx.root)];
+    return [writeOp(`write file ${r.path}`, r.path, payload, r, ctx.root)];
   },
+  writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
   down: {
     invert: invertFile,
     settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? fileState(c.after ?? {}) : undefined),
@@ -186,7 +222,7 @@ export const file = defineKind<FileRes, FileFact>({
     if (c.action === "delete" || c.action === "run") return [];
     const r = c.resource as FileRes | undefined;
     const newText = r ? (r.content ?? (r.contentBase64 !== undefined ? binarySummary(r.contentBase64) : undefined)) : contentText(c.after);
-    return contentDiff(contentText(c.before), newText, paint);
+    return contentDiff(c.before, newText, c.after?.sha256, paint);
   },
   render: (r) => r.content ?? Buffer.from(r.contentBase64 ?? "", "base64").toString("latin1"),
   describe: (r) => `${r.mode.toString(8).padStart(4, "0")} ${r.owner}:${r.group}`,
@@ -210,7 +246,10 @@ function invertFile(c: Change, ctx: { backups: Readonly<Record<string, BackupId>
   if (c.action === "create") return deleteCreated(c, r, { ...a, ...declaredContent(r) });
   if (b.exists && b.fileType !== "regular file") return { warning: `${c.key}: was a ${String(b.fileType)} before the up plan; not restored` };
   const prev: Rec | undefined = backup ? {} : b.content !== undefined ? { content: b.content } : b.contentBase64 !== undefined ? { contentBase64: b.contentBase64 } : undefined;
-  if (!prev) return { warning: `${c.key}: its previous content (${String(b.size ?? "?")} bytes) is too large to keep in a plan and no tracked run backed it up; not restored` };
+  if (!prev) {
+    const why = typeof b.contentHidden === "string" ? `was not kept in the plan (${b.contentHidden})` : `(${String(b.size ?? "?")} bytes) is too large to keep in a plan`;
+    return { warning: `${c.key}: its previous content ${why} and no tracked run backed it up; not restored` };
+  }
   const meta = metaOf(b);
   const resource: FileRes = { ...withoutContent(r), ...(prev as { content?: string; contentBase64?: string }), ...meta };
   const after: Rec = { sha256: backup?.sha256 ?? b.sha256, ...meta, ...(backup ? { content: backupRef(backup) } : {}) };

@@ -9,7 +9,8 @@ import type { Change } from "../model/plan.ts";
 import { backupRef, deleteCreated, sameKey, type Rec } from "./inverse.ts";
 import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
-import { sha256, writeOp } from "./file.ts";
+import { removeOp, sha256, writeOp } from "./file.ts";
+import { SAFE_SYSTEMCTL } from "./scripts.ts";
 import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse, type Kind, type Op, type ProbeBatch, type TargetCtx } from "../model/kind.ts";
 import { contentDiff, contentText } from "../plan/text-diff.ts";
 
@@ -62,6 +63,11 @@ type Unit = SystemdService | SystemdTimer;
 
 function systemctl(ctx: TargetCtx, ...args: string[]): string[] {
   return ctx.root ? ["systemctl", `--root=${ctx.root}`, ...args] : ["systemctl", ...args];
+}
+
+/** systemctl that creates or removes enable links: offline, only after checking no unit directory is a link. */
+function linkingSystemctl(ctx: TargetCtx, ...args: string[]): string[] {
+  return ctx.root ? ["sh", "-c", SAFE_SYSTEMCTL, "hostkit-systemctl", ctx.root, ...args] : ["systemctl", ...args];
 }
 
 function firstWord(out: { stdout: Uint8Array } | undefined): string {
@@ -202,11 +208,11 @@ function unitKind<R extends Unit>(type: R["type"], schema: v.GenericSchema<unkno
     },
     ops(change, ctx) {
       const r = change.resource as Unit;
-      const path = onTarget(ctx, `${UNIT_DIR}/${r.name}`);
+      const path = `${UNIT_DIR}/${r.name}`;
       if (change.action === "delete") {
         return [
-          { label: `disable ${r.name}`, argv: ctx.root ? systemctl(ctx, "disable", "--", r.name) : ["systemctl", "disable", "--now", "--", r.name] },
-          { label: `remove unit file ${r.name}`, argv: ["rm", "-f", "--", path] },
+          { label: `disable ${r.name}`, argv: ctx.root ? linkingSystemctl(ctx, "disable", "--", r.name) : ["systemctl", "disable", "--now", "--", r.name] },
+          removeOp(`remove unit file ${r.name}`, path, "file", {}, ctx.root),
         ];
       }
       const before = change.before as { content?: string; enabled?: string } | undefined;
@@ -217,8 +223,8 @@ function unitKind<R extends Unit>(type: R["type"], schema: v.GenericSchema<unkno
       // A unit file written by this plan is followed by the plan's one daemon-reload, so enabling it need not
       // reload the manager itself (each reload costs ~150 ms; five new units would pay it five times).
       const noReload = written && !ctx.root ? ["--no-reload"] : [];
-      if (after.enabled === "enabled" && before?.enabled !== "enabled") ops.push({ label: `enable ${r.name}`, argv: systemctl(ctx, "enable", ...noReload, "--", r.name) });
-      if (after.enabled === "disabled" && before?.enabled === "enabled") ops.push({ label: `disable ${r.name}`, argv: systemctl(ctx, "disable", "--", r.name) });
+      if (after.enabled === "enabled" && before?.enabled !== "enabled") ops.push({ label: `enable ${r.name}`, argv: linkingSystemctl(ctx, "enable", ...noReload, "--", r.name) });
+      if (after.enabled === "disabled" && before?.enabled === "enabled") ops.push({ label: `disable ${r.name}`, argv: linkingSystemctl(ctx, "disable", "--", r.name) });
       return ops;
     },
     down: {
@@ -226,8 +232,9 @@ function unitKind<R extends Unit>(type: R["type"], schema: v.GenericSchema<unkno
       settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? { exists: true, sha256: (c.after as Rec | undefined)?.sha256, enabled: (c.after as Rec | undefined)?.enabled === "enabled" } : undefined),
       observed: (f) => (f.exists ? { exists: true, sha256: f.sha256, enabled: f.enabled === "enabled" } : { exists: false }),
     },
+    writes: (r) => ({ path: `${UNIT_DIR}/${r.name}`, owner: "root", trust: false }),
     contentPath: (r) => `${UNIT_DIR}/${r.name}`,
-    formatDiff: (c, paint) => (c.action === "delete" || c.action === "run" ? [] : contentDiff(contentText(c.before), contentText(c.after), paint)),
+    formatDiff: (c, paint) => (c.action === "delete" || c.action === "run" ? [] : contentDiff(c.before, contentText(c.after), c.after?.sha256, paint)),
     render: (r) => renderUnit(r.sections),
     describe: (r) => (r.enable ? "enabled" : "disabled"),
     unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [] }),

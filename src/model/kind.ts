@@ -159,6 +159,11 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
     /** The resource a down change is re-read with (default: its own). */
     probeResource?(change: Change): R;
   };
+  /**
+   * The path on the host this resource writes, with the owner its parents may have besides root:
+   * walked (link and ownership checks) at plan time and by the fixed programs at apply time.
+   */
+  writes?(r: R): { path: string; owner: string; trust: boolean };
   /** File-like kinds: the path whose previous bytes a tracked run backs up before changing it. */
   contentPath?(r: R): string;
   /** Extra lines under a change in the human plan (content diffs); default: a diff of `content`. */

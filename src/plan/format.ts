@@ -4,6 +4,8 @@ import { formatMode } from "../model/mode.ts";
 import { kindOf } from "../kinds/registry.ts";
 import { contentDiff, contentText } from "./text-diff.ts";
 
+export { SECRET_CHANGED } from "../kinds/env-file.ts";
+
 const SYMBOL: Record<Change["action"], string> = { create: "+", update: "~", delete: "-", run: "run", noop: "=" };
 
 export interface FormatOptions {
@@ -23,7 +25,7 @@ function diffLines(c: Change, color: boolean): string[] {
   const own = kindOf(c.type)?.formatDiff?.(c, paint);
   if (own) return own;
   if (c.action === "delete" || c.action === "run") return [];
-  return contentDiff(contentText(c.before), contentText(c.after), paint);
+  return contentDiff(c.before, contentText(c.after), c.after?.sha256, paint);
 }
 
 export function formatChange(c: Change, opts: FormatOptions = {}): string {

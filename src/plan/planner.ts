@@ -114,7 +114,9 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   for (const r of selected) if (kindOf(r.type)?.unplanned) unplanned.set(r.type, [...(unplanned.get(r.type) ?? []), r]);
   for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs));
   const incomplete = [...unplanned.values()].flat().map(resourceKey);
-  const { observed } = await probeAll(selected.filter((r) => !kindOf(r.type)?.unplanned), opts.runner, opts.ctx);
+  const { observed, unsafe } = await probeAll(selected.filter((r) => !kindOf(r.type)?.unplanned), opts.runner, opts.ctx);
+  // Facts read through a link are the link target's, not the declared path's: no plan is made on them.
+  if (unsafe.length) throw new HostKitError(unsafe);
   const changes = diffObserved(observed);
   const derived = deriveSteps(changes, observed, opts.ctx);
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);

@@ -1,8 +1,10 @@
 /**
  * Reading a host: every probe of every resource, plus the host facts, in ONE batched script and
- * ONE round trip. Returns each resource's fact and the digest it was read as (its basis).
+ * ONE round trip. Returns each resource's fact and the digest it was read as (its basis), and the
+ * paths the fixed programs would refuse to write (links, foreign-owned parents: ./path-safety.ts).
  */
-import { HostKitError } from "../model/errors.ts";
+import { HostKitError, type Diagnostic } from "../model/errors.ts";
+import { guardsOf, pathSafetyProbe, unsafePaths } from "./path-safety.ts";
 import { resourceKey, type Resource } from "../model/resource.ts";
 import { kindOf } from "../kinds/registry.ts";
 import type { HostFacts, ProbeOutput, TargetCtx } from "../model/kind.ts";
@@ -21,8 +23,10 @@ export interface Observed {
 const BATCH_BYTES = 128 * 1024;
 const BATCH_MAX = 500;
 
-export async function probeAll(resources: readonly Resource[], runner: Runner, ctx: TargetCtx): Promise<{ facts: HostFacts; observed: Observed[] }> {
-  const cmds: string[][] = [...factsProbe(ctx)];
+export async function probeAll(resources: readonly Resource[], runner: Runner, ctx: TargetCtx): Promise<{ facts: HostFacts; observed: Observed[]; unsafe: Diagnostic[] }> {
+  const guards = guardsOf(resources, ctx);
+  const safety = pathSafetyProbe(guards, ctx);
+  const cmds: string[][] = [...factsProbe(ctx), ...safety];
   // Host facts the selected kinds contribute (os-release, package state…): once per host, in the same round trip.
   const contributed = [...new Map(resources.flatMap((r) => kindOf(r.type)?.facts ?? []).map((f) => [f.name, f])).values()].map((def) => {
     const probes = def.probe(ctx);
@@ -75,6 +79,7 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
     throw new HostKitError({ subject: runner.description, message: `reading the host stopped after ${outs.length} of ${cmds.length} probes (exit ${res.code}): ${text(res.stderr).trim()}` });
   }
   const facts = parseFacts(outs.slice(0, 2));
+  const unsafe = unsafePaths(guards, outs.slice(2, 2 + safety.length), facts, ctx);
   for (const c of contributed) facts.extra.set(c.def.name, c.def.parse(outs.slice(c.from, c.to), ctx));
   for (const s of singles) perResource[s.index] = outs.slice(s.from, s.to);
   for (const b of splits) b.split(outs.slice(b.from, b.to)).forEach((o, k) => (perResource[b.indexes[k]!] = o));
@@ -84,5 +89,5 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
     const basisData = kind?.basis ? kind.basis(fact) : fact;
     return { resource: r, fact, basis: digest({ key: resourceKey(r), fact: basisData }) };
   });
-  return { facts, observed };
+  return { facts, observed, unsafe };
 }

@@ -60,12 +60,17 @@ export function binarySummary(base64: string): string {
  * The lines shown under a change whose content changes: a coloured unified diff for text, one line for
  * binary content, nothing when the texts are equal or unknown.
  */
-export function contentDiff(oldText: string | undefined, newText: string | undefined, paint: (code: number, s: string) => string): string[] {
-  const before = oldText ?? "";
-  if (newText === undefined || before === newText) return [];
-  if (newText.startsWith("(binary") || before.startsWith("(binary")) return [`content: ${before || "(none)"} → ${newText}`];
-  const lines = clip(before === "" ? newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`) : unifiedDiff(before, newText));
-  return lines.map((l) => (l.startsWith("+") ? paint(32, l) : l.startsWith("-") ? paint(31, l) : l.startsWith("@@") ? paint(36, l) : l));
+export function contentDiff(before: Record<string, unknown> | undefined, newText: string | undefined, newSha256: unknown, paint: (code: number, s: string) => string): string[] {
+  const hidden = typeof before?.contentHidden === "string" ? `previous content not shown: ${before.contentHidden}` : undefined;
+  const oldText = contentText(before) ?? "";
+  const sameBytes = hidden !== undefined && typeof before?.sha256 === "string" && before.sha256 === newSha256;
+  if (newText === undefined || sameBytes || (!hidden && oldText === newText)) return [];
+  const painted = (lines: string[]) => lines.map((l) => (l.startsWith("+") ? paint(32, l) : l.startsWith("-") ? paint(31, l) : l.startsWith("@@") ? paint(36, l) : l));
+  // The plan does not hold content that may be secret: say so, then the declared content as new lines.
+  if (hidden && newText.startsWith("(binary")) return [`content: (${hidden}) → ${newText}`];
+  if (hidden) return [`(${hidden})`, ...painted(clip(newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`)))];
+  if (newText.startsWith("(binary") || oldText.startsWith("(binary")) return [`content: ${oldText || "(none)"} → ${newText}`];
+  return painted(clip(oldText === "" ? newText.replace(/\n$/, "").split("\n").map((l) => `+${l}`) : unifiedDiff(oldText, newText)));
 }
 
 /** The text of a `content`/`contentBase64` record, for diffs. */

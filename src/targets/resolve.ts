@@ -10,7 +10,24 @@ import type { TargetCtx } from "../model/kind.ts";
 import type { Runner } from "./runner.ts";
 import { localRunner } from "./local.ts";
 import type { SshOptions, TransportEvent } from "./ssh.ts";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+
+/**
+ * `--root DIR` as the one canonical path the tree has (links resolved, as `realpath`): writes are
+ * walked beneath it without following links, the host lock is keyed by it (two applies to one tree,
+ * one through a symlinked --root, take the same lock), and a root that is `/` in disguise is seen as
+ * such. A root that does not exist yet resolves through its nearest existing ancestor.
+ */
+export function canonicalRoot(dir: string): string {
+  const abs = resolve(dir);
+  try {
+    return realpathSync(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT" || abs === "/") throw new HostKitError({ key: "--root", message: `cannot resolve ${dir}: ${(e as Error).message}` });
+    return join(canonicalRoot(dirname(abs)), basename(abs));
+  }
+}
 
 export interface TargetFlags {
   local?: boolean;
@@ -80,8 +97,8 @@ export function resolveTargets(hosts: readonly HostDecl[], flags: TargetFlags, o
   if (chosen > 1) throw new HostKitError({ message: "choose one kind of target: --local, --root, --host or --remote" });
   if (flags.local) return [{ info: { name: "local", transport: "local", sudo: !!flags.sudo }, ctx: {}, open: async () => localRunner({ sudo: !!flags.sudo }) }];
   if (flags.root) {
-    const root = resolve(flags.root);
-    if (root === "/") throw new HostKitError({ key: "--root", message: "refusing --root / (use --local for this machine)" });
+    const root = canonicalRoot(flags.root);
+    if (root === "/") throw new HostKitError({ key: "--root", message: `refusing --root ${flags.root === "/" ? "/" : `${flags.root} (it resolves to /)`} (use --local for this machine)` });
     return [{ info: { name: "root", transport: "root", root }, ctx: { root }, open: async () => localRunner() }];
   }
   if (flags.remote) {

@@ -2,6 +2,7 @@
  * The fixed sh programs that change a target, run for real: the atomic write refuses a payload cut
  * short (what an applier killed mid-write leaves its writer with), offline trees resolve owners through
  * their own passwd/group (root without one), and offline accounts get missing supplementary groups.
+ * The symlink refusals of the same programs: test/apply/scripts-paths.test.ts.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -59,14 +60,15 @@ describe("WRITE_FILE", () => {
 
   test("offline tree: root needs no passwd; other names resolve in the tree, unknown ones are refused", async () => {
     const root = tempDir();
-    expect((await write(join(root, "etc/x.conf"), sized("x\n"), root)).code).toBe(0);
+    expect((await write("/etc/x.conf", sized("x\n"), root)).code).toBe(0);
+    expect(readFileSync(join(root, "etc/x.conf"), "utf8")).toBe("x\n");
     mkdirSync(join(root, "etc"), { recursive: true });
     writeFileSync(join(root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\napp:x:4242:4343::/:/bin/sh\n");
     writeFileSync(join(root, "etc/group"), "root:x:0:\napp:x:4343:\n");
-    const ok = await runner.exec(["sh", "-c", MAKE_DIR, "hostkit-mkdir", join(root, "srv/app"), "750", "app", "app", root]);
+    const ok = await runner.exec(["sh", "-c", MAKE_DIR, "hostkit-mkdir", "/srv/app", "750", "app", "app", root]);
     expect(ok.code).toBe(0);
     expect({ uid: statSync(join(root, "srv/app")).uid, gid: statSync(join(root, "srv/app")).gid }).toEqual({ uid: 4242, gid: 4343 });
-    const bad = await runner.exec(["sh", "-c", MAKE_DIR, "hostkit-mkdir", join(root, "srv/nobody"), "750", "ghost", "app", root]);
+    const bad = await runner.exec(["sh", "-c", MAKE_DIR, "hostkit-mkdir", "/srv/nobody", "750", "ghost", "app", root]);
     expect(bad.code).toBe(1);
     expect(text(bad.stderr)).toContain(`unknown user ghost in ${root}/etc/passwd`);
   });

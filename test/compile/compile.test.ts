@@ -371,7 +371,7 @@ describe("compile-time diagnostics", () => {
 
   test("a timer without a schedule, a timer schedule with a line break", () => {
     expect(diag((p) => p.timer("t", { exec: ["/bin/true"] }))).toMatch(/needs a schedule/);
-    expect(diag((p) => p.timer("t", { onCalendar: "daily\nOnBootSec=1", exec: ["/bin/true"] }))).toMatch(/\[Timer\] OnCalendar=: value "daily\\nOnBootSec=1" contains a line break/);
+    expect(diag((p) => p.timer("t", { onCalendar: "daily\nOnBootSec=1", exec: ["/bin/true"] }))).toMatch(/timer "t" › onCalendar: contains "\\n", which is not part of a calendar spec/);
   });
 
   test("an env secret also given in set", () => {

@@ -70,7 +70,8 @@ describe("down()", () => {
     const [op] = opsFor(byKey(d, "file:/etc/demo/app.conf"), {});
     expect(op!.argv.slice(4, 8)).toEqual(["/etc/demo/app.conf", "644", "root", "root"]);
     expect(op!.stdin).toEqual({ text: "version=1\n" });
-    expect(opsFor(byKey(d, "file:/srv/demo/new/added.txt"), {})[0]!.argv).toEqual(["rm", "-f", "--", "/srv/demo/new/added.txt"]);
+    // Removed through the fixed program that walks the path without following links.
+    expect(opsFor(byKey(d, "file:/srv/demo/new/added.txt"), {})[0]!.argv.slice(3)).toEqual(["hostkit-remove", "/srv/demo/new/added.txt", "file", "", "root", "0"]);
   });
 
   test("a down change's basis is the state the up plan left: what a re-probe after the up apply reads", () => {
@@ -212,7 +213,7 @@ describe("down()", () => {
     const up = upPlan([[unitV2, unitFact(undefined)]]);
     const d = down(up);
     expect(keys(d)).toEqual(["delete systemd_service:web.service", "run systemd:daemon-reload"]);
-    expect(opsFor(d.changes[0]!, {}).map((o) => o.argv.join(" "))).toEqual(["systemctl disable --now -- web.service", "rm -f -- /etc/systemd/system/web.service"]);
+    expect(opsFor(d.changes[0]!, {}).map((o) => (o.argv[0] === "sh" ? o.argv.slice(3) : o.argv).join(" "))).toEqual(["systemctl disable --now -- web.service", "hostkit-remove /etc/systemd/system/web.service file  root 0"]);
   });
 
   test("large previous content without a backup cannot be restored: a warning, not a guess", () => {

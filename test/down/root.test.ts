@@ -146,8 +146,18 @@ describe("saved plans", () => {
     expect(stale.stderr).toContain("is stale");
     expect(stale.stderr).toContain("file:/etc/demo/app.conf");
     writeFileSync(join(root, "etc/demo/app.conf"), "version=2\n");
+    const v2 = snapshot(root);
     await ok(["apply", "--plan", "down.json", "--root", root, "--confirm"], at);
-    expect(snapshot(root)).toEqual(v1);
+    // An untracked plan keeps no previous content that may be secret (issue 8): the 0600 file and the
+    // env file's changed MODE are not restored, and the down plan said so. Everything else is v1.
+    expect(d.stdout).toContain("warning: file:/etc/demo/blob.bin: its previous content was not kept in the plan (not readable by others (mode 0600): it may hold secrets) and no tracked run backed it up; not restored");
+    expect(d.stdout).toContain("warning: env_file:/etc/demo/app.env: previous values of MODE were not kept in the plan");
+    const after = snapshot(root);
+    expect(after["/etc/demo/blob.bin"]).toBe(v2["/etc/demo/blob.bin"]!);
+    expect(readFileSync(join(root, "etc/demo/app.env"), "utf8")).toBe(`# Managed by HostKit.\nMODE=two\nTOKEN=${CANARY.v1}\n`);
+    const { "/etc/demo/blob.bin": _b, "/etc/demo/app.env": _e, ...rest } = after;
+    const { "/etc/demo/blob.bin": _b1, "/etc/demo/app.env": _e1, ...restV1 } = v1;
+    expect(rest).toEqual(restV1);
   });
 
   test("apply --track --plan without the infra file records the run next to the infra file the plan names", async () => {

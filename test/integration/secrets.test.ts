@@ -130,3 +130,90 @@ export default project("hksec", (p) => {
     expect(sampled.samples).toBeGreaterThan(10);
   }, TEST_MS);
 });
+
+/**
+ * Issue 8, items 9 and 10 on the real host: an env secret moved to `set`, a file declared over the env
+ * file, and a failing command printing a multi-line and 1–3 character secrets. No canary in any output,
+ * --out plan or run record; the run directory and its files are private.
+ */
+describe.skipIf(!ENABLED)("env secrets on a real host: moves, a file over an env file, failing command output", () => {
+  let h: Host;
+  let dir: string;
+  const t = tag();
+  const base = `/etc/hk-sec2-${t}`;
+  const middle = `hkCanaryMid${randomBytes(12).toString("hex")}`;
+  const canary = `hkCanary${randomBytes(12).toString("hex")}`;
+  const env = { HK_SEC: canary, HK_MULTI: `-----BEGIN K-----\n${middle}\n-----END K-----`, HK_ONE: "Q", HK_TWO: "zk", HK_THREE: "w9!" };
+  const script = 'printf "multi: %s\\n" "$MULTI"; printf "middle: %s\\n" "$(printf "%s\\n" "$MULTI" | sed -n 2p)"; printf "short: %s %s %s Quiet\\n" "$ONE" "$TWO" "$THREE"; exit 3';
+
+  beforeAll(async () => {
+    h = await mustHost();
+    dir = tempDir("hk-sec2-");
+  }, SETUP_MS);
+
+  afterAll(async () => {
+    if (h) await onHost(h, `rm -rf ${base}`);
+    removeTempDirs();
+  }, TEST_MS);
+
+  const infra = (body: string) =>
+    writeInfra(
+      dir,
+      "infra.ts",
+      `import { project, secretEnv } from "hostkit";
+export default project("hksec2", (p) => {
+  ${hostLine("it", h, { knownHostsFile: join(dir, "known_hosts") })}
+${body}
+});
+`,
+    );
+
+  test("no canary in any output, plan file or run record; run records private", async () => {
+    const outputs: [string, string][] = [];
+    const cli = async (label: string, args: string[], code = 0) => {
+      const r = await hostkit(args, { cwd: dir, env, waitForLock: true });
+      outputs.push([label, r.stdout + r.stderr]);
+      expect({ label, code: r.code, stack: stackLines(r.stderr) }).toEqual({ label, code, stack: [] });
+      return r;
+    };
+    const envFile = `${base}/app.env`;
+    infra(`  p.envFile(${JSON.stringify(envFile)}, { set: { PORT: 4000 }, secret: { SEC: secretEnv("HK_SEC") } });`);
+    await cli("v1 apply", ["apply", "infra.ts", "--host", "it", "--confirm", "--track"]);
+    expect(await onHost(h, `cat ${envFile}`)).toContain(`SEC=${canary}`);
+
+    infra(`  p.envFile(${JSON.stringify(envFile)}, { set: { PORT: 4000, SEC: "nowplain" } });`);
+    const v2 = await cli("v2 plan", ["plan", "infra.ts", "--host", "it", "--out", join(dir, "v2.json")]);
+    expect(v2.stdout).toContain('~ SEC: (secret value changed) → "nowplain"');
+    await cli("v2 apply", ["apply", "infra.ts", "--host", "it", "--confirm", "--track"]);
+
+    infra(`  p.envFile(${JSON.stringify(envFile)}, { set: { PORT: 4000 }, secret: { SEC: secretEnv("HK_SEC") } });`);
+    await cli("v3 apply", ["apply", "infra.ts", "--host", "it", "--confirm", "--track"]);
+    infra(`  p.file(${JSON.stringify(envFile)}, { content: "PORT=4000\\n", mode: 0o644 });`);
+    const v4 = await cli("v4 plan", ["plan", "infra.ts", "--host", "it", "--out", join(dir, "v4.json")]);
+    expect(v4.stdout).toContain("(previous content not shown: ");
+    await cli("v4 apply", ["apply", "infra.ts", "--host", "it", "--confirm", "--track"]);
+
+    infra(`  p.service("web", (s) => {
+    s.envFile(${JSON.stringify(`${base}/cmd.env`)}, { secret: { MULTI: secretEnv("HK_MULTI"), ONE: secretEnv("HK_ONE"), TWO: secretEnv("HK_TWO"), THREE: secretEnv("HK_THREE") } });
+    s.command("leak", { exec: ["sh", "-c", ${JSON.stringify(`${script} >&2`)}], env: [${JSON.stringify(`${base}/cmd.env`)}], when: "always", down: "noop" });
+  });`);
+    const failed = await cli("failing command", ["apply", "infra.ts", "--host", "it", "--confirm", "--track"], 1);
+    expect(failed.stderr).toContain("multi: (secret) | middle: (secret) | short: (secret) (secret) (secret) Quiet");
+    expect(await onHost(h, `cat ${base}/cmd.env`)).toContain(middle);
+
+    const runs = join(dir, ".hostkit/runs");
+    // Short secrets are looked for in the outputs only (a known_hosts line may well contain "zk").
+    const shortLeaks = outputs.filter(([, s]) => /short: Q|\bzk\b|w9!/.test(s)).map(([w]) => w);
+    for (const f of filesUnder(dir).filter((f) => !f.includes("hostkit_backups"))) outputs.push([f, readFileSync(f, "utf8")]);
+    const leaks = outputs.filter(([, s]) => s.includes(canary) || s.includes(middle)).map(([w]) => w);
+    expect({ leaks, shortLeaks }).toEqual({ leaks: [], shortLeaks: [] });
+    const records = filesUnder(runs).filter((f) => f.endsWith("run.json")).map((f) => readFileSync(f, "utf8"));
+    expect(records.some((r) => r.includes("short: (secret) (secret) (secret) Quiet"))).toBe(true);
+    expect((statSync(runs).mode & 0o777).toString(8)).toBe("700");
+    for (const id of readdirSync(runs)) {
+      expect((statSync(join(runs, id)).mode & 0o777).toString(8)).toBe("700");
+      expect((statSync(join(runs, id, "plan.json")).mode & 0o777).toString(8)).toBe("600");
+    }
+    for (const f of ["v2.json", "v4.json"]) expect((statSync(join(dir, f)).mode & 0o777).toString(8)).toBe("600");
+  }, TEST_MS);
+});

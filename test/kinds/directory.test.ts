@@ -1,7 +1,7 @@
 /** `directory`: recorded probe output in → decision out, and its ops. */
 import { expect, test } from "bun:test";
 import { directory } from "../../src/kinds/directory.ts";
-import { MAKE_DIR } from "../../src/kinds/scripts.ts";
+import { MAKE_DIR, REMOVE_PATH } from "../../src/kinds/scripts.ts";
 import type { Directory } from "../../src/model/resource.ts";
 import { decide } from "./fixtures.ts";
 
@@ -24,6 +24,6 @@ test("a regular file where the directory goes → update with why", () => {
 test("ops: mkdir through the fixed script with the path as an argument; delete only removes an empty directory", () => {
   const r: Directory = { id: "/srv/x", source: { file: "x.ts", line: 1 }, type: "directory", path: "/srv/x", owner: "app", group: "app", mode: 0o750, rollback: "keep" };
   const [op] = directory.ops({ key: "directory:/srv/x", type: "directory", id: r.id, action: "create", reason: "", resource: r, after: { owner: "app", group: "app", mode: 0o750 } }, { root: "/img" });
-  expect(op!.argv).toEqual(["sh", "-c", MAKE_DIR, "hostkit-mkdir", "/img/srv/x", "750", "app", "app", "/img"]);
-  expect(directory.ops({ key: "directory:/srv/x", type: "directory", id: r.id, action: "delete", reason: "", resource: r }, {}).map((o) => o.argv)).toEqual([["rmdir", "--", "/srv/x"]]);
+  expect(op!.argv).toEqual(["sh", "-c", MAKE_DIR, "hostkit-mkdir", "/srv/x", "750", "app", "app", "/img", "0"]);
+  expect(directory.ops({ key: "directory:/srv/x", type: "directory", id: r.id, action: "delete", reason: "", resource: r }, {}).map((o) => o.argv)).toEqual([["sh", "-c", REMOVE_PATH, "hostkit-remove", "/srv/x", "dir", "", "app", "0"]]);
 });

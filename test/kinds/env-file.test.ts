@@ -18,11 +18,13 @@ describe("env_file: probe fixtures → decision", () => {
     expect(JSON.stringify([fact, decision, envFile.basis ? envFile.basis(fact as never) : fact])).not.toContain(SECRET_IN_FILE_VALUE); // …and nothing keeps it
   });
 
-  test("a changed `set` value → update naming the key, with before/after values", () => {
-    const { decision } = decide("env-set-differs");
+  test("a changed `set` value → update naming the key; the host's value is not kept (it may have been a secret)", () => {
+    const { decision, fx } = decide("env-set-differs");
+    expect(fx.raw).toContain("PORT=4000");
     expect(decision.action).toBe("update");
     expect(decision.reason).toBe("PORT differs");
-    expect(decision.before).toMatchObject({ set: { PORT: "4000" } });
+    expect((decision.before as { set: Record<string, string> }).set).toEqual({ MIX_ENV: "prod" }); // equal to the declaration: nothing new
+    expect(decision.before).toMatchObject({ keys: expect.arrayContaining(["PORT"]) });
     expect(decision.after).toMatchObject({ set: { PORT: "4001" } });
   });
 
@@ -41,5 +43,5 @@ test("ops: the payload is the env file by reference (resolved at apply time), ne
   const r: EnvFile = { id: "/etc/a.env", source: { file: "x.ts", line: 1 }, type: "env_file", path: "/etc/a.env", set: { A: "1" }, secret: { S: { $secret: { env: "S_ENV" } } }, owner: "root", group: "root", mode: 0o600, rollback: "delete" };
   const [op] = envFile.ops({ key: "env_file:/etc/a.env", type: "env_file", id: r.id, action: "create", reason: "", resource: r }, {});
   expect(op!.stdin).toEqual({ envFile: { set: { A: "1" }, secret: { S: { $secret: { env: "S_ENV" } } } } });
-  expect(op!.argv.slice(4)).toEqual(["/etc/a.env", "600", "root", "root", ""]);
+  expect(op!.argv.slice(4)).toEqual(["/etc/a.env", "600", "root", "root", "", "0"]);
 });

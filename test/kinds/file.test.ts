@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { file, sha256 } from "../../src/kinds/file.ts";
 import type { Change } from "../../src/model/plan.ts";
 import type { FileRes } from "../../src/model/resource.ts";
-import { WRITE_FILE } from "../../src/kinds/scripts.ts";
+import { REMOVE_PATH, WRITE_FILE } from "../../src/kinds/scripts.ts";
 import { decide } from "./fixtures.ts";
 
 describe("file: probe fixtures → decision", () => {
@@ -63,13 +63,14 @@ describe("file: ops", () => {
   test("create writes through the fixed atomic script; the path is an argument and the content is stdin", () => {
     const [op, ...rest] = file.ops(change("create"), { root: "/tmp/img" });
     expect(rest).toEqual([]);
-    expect(op!.argv).toEqual(["sh", "-c", WRITE_FILE, "hostkit-write", "/tmp/img/etc/a b", "640", "app", "app", "/tmp/img"]);
+    // The path inside the tree and the tree apart: the program walks one beneath the other, never following a link.
+    expect(op!.argv).toEqual(["sh", "-c", WRITE_FILE, "hostkit-write", "/etc/a b", "640", "app", "app", "/tmp/img", "0"]);
     expect(op!.stdin).toEqual({ text: "hi\n" });
     expect(op!.sizedStdin).toBe(true);
     expect(WRITE_FILE).not.toContain("hi\n");
   });
 
-  test("delete removes exactly that path", () => {
-    expect(file.ops(change("delete"), {}).map((o) => o.argv)).toEqual([["rm", "-f", "--", "/etc/a b"]]);
+  test("delete removes exactly that path (through the fixed program that walks it without following links)", () => {
+    expect(file.ops(change("delete"), {}).map((o) => o.argv)).toEqual([["sh", "-c", REMOVE_PATH, "hostkit-remove", "/etc/a b", "file", "", "app", "0"]]);
   });
 });

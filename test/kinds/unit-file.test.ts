@@ -1,6 +1,7 @@
 /** systemd units: the rendered unit file and whether it is enabled (offline: the tree's wants symlinks). */
 import { describe, expect, test } from "bun:test";
 import { systemdService } from "../../src/kinds/unit-file.ts";
+import { SAFE_SYSTEMCTL } from "../../src/kinds/scripts.ts";
 import type { Change } from "../../src/model/plan.ts";
 import type { SystemdService } from "../../src/model/resource.ts";
 import { decide } from "./fixtures.ts";
@@ -37,13 +38,14 @@ describe("systemd_service: ops", () => {
 
   test("only enabling when only enablement differs (no rewrite of an identical unit)", () => {
     const ops = systemdService.ops(change({ content: "X", enabled: "disabled" }, { content: "X", enabled: "enabled" }), { root: "/img" });
-    expect(ops.map((o) => o.argv)).toEqual([["systemctl", "--root=/img", "enable", "--", r.name]]);
+    // Offline, enable links are made only after checking no unit directory is a link.
+    expect(ops.map((o) => o.argv)).toEqual([["sh", "-c", SAFE_SYSTEMCTL, "hostkit-systemctl", "/img", "enable", "--", r.name]]);
   });
 
   test("a changed unit is written (root-owned, 0644) and disabling uses systemctl", () => {
     const ops = systemdService.ops(change({ content: "X", enabled: "enabled" }, { content: "Y", enabled: "disabled" }), {});
     expect(ops.map((o) => o.label)).toEqual([`write unit ${r.name}`, `disable ${r.name}`]);
-    expect(ops[0]!.argv.slice(4)).toEqual([`/etc/systemd/system/${r.name}`, "644", "root", "root", ""]);
+    expect(ops[0]!.argv.slice(4)).toEqual([`/etc/systemd/system/${r.name}`, "644", "root", "root", "", "0"]);
     expect(ops[1]!.argv).toEqual(["systemctl", "disable", "--", r.name]);
   });
 });

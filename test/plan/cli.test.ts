@@ -60,14 +60,14 @@ test("--dry-run prints each command's argv and changes nothing", async () => {
   const r = await hostkit(["apply", config, "--root", root, "--dry-run", "--confirm"]);
   expect(r.code).toBe(0);
   expect(r.stdout).toContain("Dry run: nothing applied. Commands that would run:");
-  expect(r.stdout).toContain(`[hostkit-mkdir] ${root}/srv/flags 750 root root ${root}`);
-  expect(r.stdout).toContain(`[hostkit-write] ${root}/srv/flags/b.conf 600 root root ${root}`);
+  expect(r.stdout).toContain(`[hostkit-mkdir] /srv/flags 750 root root ${root} 0`);
+  expect(r.stdout).toContain(`[hostkit-write] /srv/flags/b.conf 600 root root ${root} 0`);
   expect(existsSync(root)).toBe(false);
   expect(existsSync(`${join(root, "..")}/.root.hostkit.lock`)).toBe(false);
   const json = await hostkit(["apply", config, "--root", root, "--dry-run", "--json"]);
   const ops = JSON.parse(json.stdout.trim().split("\n").pop()!).ops as { key: string; ops: { argv: string[] }[] }[];
   expect(ops.map((o) => o.key)).toEqual(["directory:/srv/flags", "file:/srv/flags/a.conf", "file:/srv/flags/b.conf"]);
-  expect(ops[1]!.ops[0]!.argv.slice(3)).toEqual(["hostkit-write", `${root}/srv/flags/a.conf`, "644", "root", "root", root]);
+  expect(ops[1]!.ops[0]!.argv.slice(3)).toEqual(["hostkit-write", "/srv/flags/a.conf", "644", "root", "root", root, "0"]);
   expect(existsSync(root)).toBe(false);
 });
 

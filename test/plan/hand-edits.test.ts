@@ -70,7 +70,12 @@ describe("a hand edit shows up as the right change", () => {
     await expectChanges({ "file:/etc/edits/app.conf": { action: "update", reason: "content differs" } });
     const text = await planText();
     expect(text).toContain("~ file:/etc/edits/app.conf  content differs");
-    expect(text).toContain("    -b=3\n    +b=2");
+    // The file is 0640: its previous content may be secret, so the plan shows only the declared lines.
+    expect(text).toContain("    (previous content not shown: not readable by others (mode 0640): it may hold secrets)\n    +a=1\n    +b=2");
+    expect(text).not.toContain("b=3");
+    chmodSync(at("/etc/edits/app.conf"), 0o644);
+    const text644 = await planText();
+    expect(text644).toContain("    -b=3\n    +b=2");
     await restore();
     expect(readFileSync(at("/etc/edits/app.conf"), "utf8")).toBe("a=1\nb=2\n");
   });
@@ -106,9 +111,11 @@ describe("a hand edit shows up as the right change", () => {
     const path = at("/etc/edits/web/runtime.env");
     writeFileSync(path, readFileSync(path, "utf8").replace("PORT=4000", "PORT=9999"));
     const plan = await expectChanges({ "env_file:/etc/edits/web/runtime.env": { action: "update", reason: "PORT differs" } });
-    expect(plan.changes[0]!.before).toMatchObject({ set: { PORT: "9999" } });
+    // The host's value is never kept or shown: HostKit cannot know whether it was a secret.
+    expect(plan.changes[0]!.before).toMatchObject({ set: {}, keys: ["PORT", "TOKEN"] });
     const text = await planText();
-    expect(text).toContain('~ PORT: "9999" → "4000"');
+    expect(text).toContain('~ PORT: (secret value changed) → "4000"');
+    expect(JSON.stringify(plan) + text).not.toContain("9999");
     expect(JSON.stringify(plan) + text).not.toContain(env.EDITS_TOKEN);
     await restore();
     expect(readFileSync(path, "utf8")).toContain(`TOKEN=${env.EDITS_TOKEN}`);
