@@ -43,8 +43,9 @@ export function formatChange(c: Change, opts: FormatOptions = {}): string {
 export function formatSummary(plan: Plan): string {
   const s = plan.summary;
   const total = s.create + s.update + s.delete + s.run;
-  if (total === 0) return `No changes. ${s.noop} resource(s) already match.`;
-  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.run} to run, ${s.noop} unchanged.`;
+  const unplanned = plan.incomplete?.length ? ` ${plan.incomplete.length} declared resource(s) could not be planned (see the warning).` : "";
+  if (total === 0) return `No changes. ${s.noop} resource(s) already match.${unplanned}`;
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.run} to run, ${s.noop} unchanged.${unplanned}`;
 }
 
 /**
