@@ -4,7 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import * as hostkit from "./index.ts";
+// Infra files get the DSL only: evaluating one never touches a host (programs use the package export, src/index.ts).
+import * as hostkit from "./dsl/index.ts";
 import type { ProjectDecl } from "./dsl/decl.ts";
 import { displayPath, userFrame } from "./dsl/location.ts";
 import { compile, type CompiledProject } from "./compile/index.ts";

@@ -5,9 +5,9 @@
  * - its target is the selected target, and an unsigned plan does not choose its own offline root or
  *   machine (the user names it), nor an SSH host the infra file does not declare;
  * - its project is the infra file's project;
- * - an UP plan holds only what the infra file declares now: each resource change carries exactly the
- *   declared resource, each command is a declared command (argv, user, env, down) that this plan
- *   triggers, each start/restart is of a declared unit that is kept running;
+ * - an UP plan holds only what the infra file declares now: each change of a kind carries exactly the
+ *   declared resource (commands included: argv, user, env, down), and every step (reload, start,
+ *   restart, a command run) is one the planner derives again from the declarations;
  * - a DOWN plan is one hostkit derived (its digest is recorded, see integrity-down.ts), and its
  *   `$backup` references name payloads of its own run's backup directory.
  * Then, with the host read (before the lock, and again under it), an up plan is REBUILT from the
@@ -16,13 +16,12 @@
  */
 import type { CompiledProject } from "../compile/index.ts";
 import { HostKitError } from "../model/errors.ts";
-import { formatLoc } from "../model/source.ts";
 import type { Change, Plan, TargetInfo } from "../model/plan.ts";
-import { resourceKey, type Command, type Resource, type SystemdService, type SystemdTimer } from "../model/resource.ts";
+import { resourceKey, type Resource } from "../model/resource.ts";
 import type { TargetCtx } from "../model/kind.ts";
-import { kindOf } from "../kinds/registry.ts";
+import { kindOf, stepOf } from "../kinds/registry.ts";
 import { stableStringify } from "../plan/digest.ts";
-import { diffObserved } from "../plan/planner.ts";
+import { assemble, deriveSteps, diffObserved } from "../plan/planner.ts";
 import { probeAll } from "../plan/probe.ts";
 import type { Runner } from "../targets/runner.ts";
 import { sameTarget, type RunStore } from "../artifacts/runs.ts";
@@ -93,15 +92,10 @@ function projectProblems(o: VerifyOptions): Problem[] {
   return [];
 }
 
-/** Where a change sits in an up plan: resources, then reload, before-start commands, starts, after-start commands. */
-function phaseRank(c: Change): number {
-  if (c.type === "systemd") return 1;
-  if (c.type === "service_state") return 3;
-  if (c.type === "command") return (c.after as { phase?: string } | undefined)?.phase === "after_start" ? 4 : 2;
-  return 0;
+/** Steps (reload, starts) and kinds that plan as steps (commands): checked against the rebuild, not statically. */
+function isDerived(c: Pick<Change, "type">): boolean {
+  return !!stepOf(c.type) || !!kindOf(c.type)?.steps;
 }
-
-const DERIVED = new Set(["systemd", "service_state", "command"]);
 
 /** The fields of two resources that differ (source locations aside: moving a line changes nothing applied). */
 function resourceDiff(saved: unknown, declared: Resource): string[] {
@@ -116,140 +110,73 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 interface UpContext {
+  project: CompiledProject;
   declared: Map<string, Resource>;
-  units: Map<string, SystemdService | SystemdTimer>;
   file: string;
-  root: boolean;
-  /** Services (and whether any resource) the plan's resource changes touch: what triggers commands. */
-  services: Set<string>;
-  anyResource: boolean;
-  unitWritten: boolean;
-}
-
-/** Why a command change is not one the declarations produce for this plan (undefined: it is). */
-function commandProblem(c: Change, cmd: Command, u: UpContext): string | undefined {
-  const diff = resourceDiff(c.resource, cmd);
-  if (diff.length) return `differs from the declared command in: ${diff.join(", ")}`;
-  const after = (c.after ?? {}) as { exec?: unknown; phase?: unknown };
-  if (!same(after.exec, cmd.exec) || after.phase !== cmd.phase) return "its argv or phase differs from the declared command";
-  if (!same(c.down, Array.isArray(cmd.down) ? { exec: cmd.down } : cmd.down)) return "its down differs from the declared command's";
-  const triggered = cmd.when === "always" || (cmd.service ? u.services.has(cmd.service) : u.anyResource);
-  if (!triggered) return `declared to run when service ${cmd.service ?? "(any)"} changes, and nothing in this plan changes it`;
-  return undefined;
 }
 
 /** Static check of one up change against the declarations; returns why it is refused, or undefined. */
 function upProblem(c: Change, u: UpContext): string | undefined {
   if (c.key !== `${c.type}:${c.id}`) return `its key does not match its type and id (${c.type}:${c.id})`;
-  if (c.type === "systemd") {
-    if (c.id !== "daemon-reload" || c.action !== "run") return "is not a step the planner makes";
-    if (u.root) return "an offline root reloads nothing";
-    if (!u.unitWritten) return "no unit file is written by this plan";
-    return undefined;
-  }
-  if (c.type === "service_state") {
-    const unit = u.units.get(c.id);
-    const after = (c.after ?? {}) as { op?: unknown; unit?: unknown };
-    if (!unit) return `no unit ${c.id} is declared in ${u.file}`;
-    if (!unit.start) return `unit ${c.id} is not declared to be kept running`;
-    if (u.root) return "an offline root starts nothing";
-    if (c.action !== "run" || (after.op !== "start" && after.op !== "restart") || after.unit !== c.id) return "only start or restart of the declared unit is allowed in an up plan";
-    return undefined;
-  }
+  if (stepOf(c.type)) return c.action === "run" ? undefined : "a step only runs";
+  const kind = kindOf(c.type);
   const r = u.declared.get(c.key);
   if (!r) return `is not declared in ${u.file}: the declarations do not produce this change`;
-  if (c.type === "command") {
-    if (u.root) return "an offline root runs no commands";
-    if (c.action !== "run") return "a command change only runs";
-    return commandProblem(c, r as Command, u);
-  }
-  if (!kindOf(c.type) || c.type === "package") return `${c.type} changes are not planned by this hostkit`;
+  if (!kind || kind.unplanned) return `${c.type} changes are not planned by this hostkit`;
   if (!c.resource) return "carries no resource";
   const diff = resourceDiff(c.resource, r);
   if (diff.length) return `differs from the declaration in: ${diff.join(", ")}`;
+  if (kind.steps) return c.action === "run" ? undefined : "only runs";
   if (!c.basis) return "carries no basis (the facts it was planned against)";
   return undefined;
-}
-
-function upContext(plan: Plan, project: CompiledProject, file: string, ctxRoot: boolean): UpContext {
-  const declared = new Map(project.resources.map((r) => [resourceKey(r), r]));
-  const units = new Map<string, SystemdService | SystemdTimer>();
-  for (const r of project.resources) if (r.type === "systemd_service" || r.type === "systemd_timer") units.set(r.name, r);
-  const resources = plan.changes.filter((c) => !DERIVED.has(c.type) && c.action !== "noop" && declared.has(c.key));
-  return {
-    declared,
-    units,
-    file,
-    root: ctxRoot,
-    services: new Set(resources.flatMap((c) => (declared.get(c.key)!.service ? [declared.get(c.key)!.service!] : []))),
-    anyResource: resources.length > 0,
-    unitWritten: resources.some((c) => c.type === "systemd_service" || c.type === "systemd_timer"),
-  };
 }
 
 function upProblems(plan: Plan, u: UpContext): Problem[] {
   const out: Problem[] = [];
   const seen = new Set<string>();
-  let rank = 0;
   for (const c of plan.changes) {
     if (seen.has(c.key)) out.push({ key: c.key, why: "appears twice" });
     seen.add(c.key);
     const why = upProblem(c, u);
     if (why) out.push({ key: c.key, why });
-    const r = phaseRank(c);
-    if (r < rank) out.push({ key: c.key, why: "is out of order (resources, reload, before-start commands, starts, after-start commands)" });
-    rank = Math.max(rank, r);
   }
   return out;
 }
 
-/** A derived step or command, built from the declarations (the saved change only contributes its reason text). */
-function buildDerived(c: Change, u: UpContext): Change {
-  if (c.type === "systemd") return { key: c.key, type: "systemd", id: "daemon-reload", action: "run", reason: "unit files changed" };
-  if (c.type === "service_state") {
-    const unit = u.units.get(c.id)!;
-    const op = (c.after as { op: "start" | "restart" }).op;
-    return { key: c.key, type: "service_state", id: unit.name, action: "run", reason: c.reason, source: formatLoc(unit.source), ...(unit.service ? { service: unit.service } : {}), after: { op, unit: unit.name } };
-  }
-  const cmd = u.declared.get(c.key) as Command;
-  // Secret references (never values) of the env files the command loads: the applier scrubs their values.
-  const secrets = [...u.declared.values()].flatMap((e) => (e.type === "env_file" && cmd.env.includes(e.path) ? Object.values(e.secret) : []));
-  return {
-    key: c.key,
-    type: "command",
-    id: cmd.id,
-    action: "run",
-    reason: c.reason,
-    source: formatLoc(cmd.source),
-    ...(cmd.service ? { service: cmd.service } : {}),
-    after: { exec: cmd.exec, phase: cmd.phase, ...(secrets.length ? { secrets } : {}) },
-    down: Array.isArray(cmd.down) ? { exec: cmd.down } : cmd.down,
-    resource: cmd,
-  };
-}
-
 /**
- * Read the host for the plan's resource changes and rebuild the plan from the declared resources.
- * Stale (a basis differs) and tampered (same facts, different change) are refused differently.
+ * Read the host for every declared resource and rebuild the plan from the declarations, exactly as
+ * `hostkit plan` does (the same planner, handlers and command steps). A saved resource change whose
+ * basis differs is stale; any saved change the rebuild does not give the same way (an edited `after`,
+ * a step or command the declarations do not produce now, another order) is refused as tampered.
+ * What is applied is the rebuild's version of each saved change.
  */
 async function rebuildUp(saved: SavedPlan, u: UpContext, runner: Runner, ctx: TargetCtx, targetName: string): Promise<Plan> {
   const { plan, path } = saved;
-  const resourceChanges = plan.changes.filter((c) => !DERIVED.has(c.type));
-  const { observed } = await probeAll(resourceChanges.map((c) => u.declared.get(c.key)!), runner, ctx);
-  const rebuilt = diffObserved(observed);
-  const stale = resourceChanges.filter((c, i) => c.basis !== rebuilt[i]!.basis);
+  const resources = u.project.resources.filter((r) => !kindOf(r.type)?.unplanned);
+  const { observed } = await probeAll(resources, runner, ctx);
+  const changes = diffObserved(observed);
+  const rebuiltPlan = assemble({ project: plan.project, target: plan.target, keepNoops: true }, changes, deriveSteps(changes, observed, ctx), []);
+  const rebuilt = new Map(rebuiltPlan.changes.map((c, i) => [c.key, { c, i }]));
+  const stale = plan.changes.filter((c) => !isDerived(c) && c.basis !== rebuilt.get(c.key)?.c.basis);
   if (stale.length) {
     throw new HostKitError({ subject: `plan ${path}`, message: `is stale: ${stale.length} resource(s) changed on ${targetName} since it was made:\n${stale.map((c) => `  ${c.key}`).join("\n")}`, hint: "make a new plan" });
   }
   const problems: Problem[] = [];
-  const byKey = new Map(rebuilt.map((c) => [c.key, c]));
-  for (const [i, c] of resourceChanges.entries()) {
-    const r = rebuilt[i]!;
-    const fields = (["action", "reason", "before", "after"] as const).filter((f) => !same(c[f], r[f]));
-    if (fields.length) problems.push({ key: c.key, why: `its ${fields.join(", ")} ${fields.length > 1 ? "are" : "is"} not what the declaration gives against the target as it is (${r.action}: ${r.reason})` });
+  let last = -1;
+  for (const c of plan.changes) {
+    const r = rebuilt.get(c.key);
+    if (!r || r.c.action === "noop") {
+      problems.push({ key: c.key, why: `is not a change the declarations give for ${targetName} as it is now` });
+      continue;
+    }
+    const fields = (["action", "before", "after", "down"] as const).filter((f) => !same(c[f], r.c[f]));
+    if (!isDerived(c) && !same(c.reason, r.c.reason)) fields.push("reason" as never);
+    if (fields.length) problems.push({ key: c.key, why: `its ${fields.join(", ")} ${fields.length > 1 ? "are" : "is"} not what the declaration gives against the target as it is (${r.c.action}: ${r.c.reason})` });
+    if (r.i < last) problems.push({ key: c.key, why: "is out of order (the planner's order is dependencies, reload, before-start commands, starts, after-start commands)" });
+    last = Math.max(last, r.i);
   }
   if (problems.length) refuse(path, problems, `its changes are not what ${u.file} declares for ${targetName}`, "make a new plan with hostkit plan --out");
-  return { ...plan, changes: plan.changes.map((c) => (DERIVED.has(c.type) ? buildDerived(c, u) : byKey.get(c.key)!)) };
+  return { ...plan, changes: plan.changes.map((c) => rebuilt.get(c.key)!.c) };
 }
 
 /**
@@ -277,7 +204,7 @@ export function verifySavedPlan(o: VerifyOptions): VerifiedPlan {
   }
   if (problems.length && !o.project) refuse(path, problems, "it cannot be checked", "pass the infra FILE the plan was made from");
   const file = o.file ?? "the infra file";
-  const u = upContext(plan, o.project!, file, o.target.transport === "root");
+  const u: UpContext = { project: o.project!, declared: new Map(o.project!.resources.map((r) => [resourceKey(r), r])), file };
   problems.push(...upProblems(plan, u));
   if (problems.length) refuse(path, problems, `it is not what ${file} declares`, "make a new plan with hostkit plan --out");
   return { plan, check: (runner, ctx) => rebuildUp(o.saved, u, runner, ctx, o.target.name) };

@@ -7,7 +7,7 @@ import type { ItemDecl, ProjectDecl, ServiceDecl } from "./decl.ts";
 import { callerLocation } from "./location.ts";
 import * as O from "./options.ts";
 import { parseOptions } from "./validate.ts";
-import { checkUnitName } from "./service.ts";
+import { checkUnitName } from "./names.ts";
 import { asContent } from "../model/content.ts";
 import { hostPath } from "./paths.ts";
 

@@ -5,6 +5,8 @@
  * where a `:`, a newline or a `%` changes the meaning of what follows: `p.account("x", { shell:
  * "/bin/sh\nroot2:x:0:0::/root:/bin/bash" })` would otherwise add a second uid-0 account.
  */
+import { HostKitError } from "../model/errors.ts";
+import type { SourceLoc } from "../model/source.ts";
 
 /** useradd's NAME_REGEX (Debian's default): lowercase, no leading digit or '-', an optional final '$'. */
 const ACCOUNT_NAME = /^[a-z_][a-z0-9_-]*[$]?$/;
@@ -93,4 +95,18 @@ export function timeSpanProblem(span: unknown): string | undefined {
     return "must be a time span such as \"5min\" or \"1h 30m\"";
   }
   return undefined;
+}
+
+/** A unit name as one diagnostic naming the declaration (see unitNameProblem). */
+export function checkUnitName(unit: string, suffix: string, subject: string, source: SourceLoc) {
+  const problem = unitNameProblem(unit, suffix);
+  if (problem) {
+    throw new HostKitError({
+      subject,
+      key: "name",
+      source,
+      message: `${JSON.stringify(unit)} is not a valid unit name: it ${problem}`,
+      hint: `unit names end in ${suffix}, contain only letters, digits and ":-_.\\@", and do not start with '.' or '-'`,
+    });
+  }
 }

@@ -9,7 +9,7 @@ import { makeScope } from "./scope.ts";
 import { parseOptions } from "./validate.ts";
 import { hostPath } from "./paths.ts";
 import { normalizeAddress, connectHost } from "../model/address.ts";
-import { accountNameProblem, unitNameProblem } from "./names.ts";
+import { accountNameProblem, checkUnitName } from "./names.ts";
 
 export interface ServiceScope extends ItemMethods {
   /** The service's name. @example s.name // "exograph" */
@@ -144,16 +144,4 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
 }
 
 
-export function checkUnitName(unit: string, suffix: string, subject: string, source: SourceLoc) {
-  const problem = unitNameProblem(unit, suffix);
-  if (problem) {
-    throw new HostKitError({
-      subject,
-      key: "name",
-      source,
-      message: `${JSON.stringify(unit)} is not a valid unit name: it ${problem}`,
-      hint: `unit names end in ${suffix}, contain only letters, digits and ":-_.\\@", and do not start with '.' or '-'`,
-    });
-  }
-}
 

@@ -34,7 +34,7 @@ export function formatChange(c: Change, opts: FormatOptions = {}): string {
   const code = c.action === "create" ? 32 : c.action === "delete" ? 31 : c.action === "update" ? 33 : c.action === "run" ? 36 : 2;
   let line = `${paint(color, code, `${sym} ${c.key}`)}  ${paint(color, 2, c.reason)}`;
   const meta = c.after as { mode?: number } | undefined;
-  if ((c.action === "create") && meta && typeof meta.mode === "number" && c.type !== "account") line += paint(color, 2, `  (${formatMode(meta.mode)})`);
+  if (c.action === "create" && meta && typeof meta.mode === "number") line += paint(color, 2, `  (${formatMode(meta.mode)})`);
   if (c.warning) line += `\n    ${paint(color, 33, `warning: ${c.warning}`)}`;
   const lines = opts.diffs === false ? [] : diffLines(c, color);
   return lines.length ? `${line}\n${lines.map((l) => `    ${l}`).join("\n")}` : line;

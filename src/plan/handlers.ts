@@ -7,9 +7,12 @@
  * its previous configuration by the same rules that started the new one.
  */
 import type { Change } from "../model/plan.ts";
+import { kindOf } from "../kinds/registry.ts";
 
-/** Unit-file kinds: writing one needs a daemon-reload before units start. */
-export const UNIT_FILE_TYPES: ReadonlySet<string> = new Set(["systemd_service", "systemd_timer"]);
+/** Unit-file kinds (they have a `unit` role): writing one needs a daemon-reload before units start. */
+function isUnitFile(type: string): boolean {
+  return !!kindOf(type)?.unit;
+}
 
 export interface UnitInfo {
   name: string;
@@ -48,10 +51,11 @@ export function handlerSteps(changes: readonly Change[], units: readonly UnitInf
   const changed = changes.filter((c) => c.action !== "noop");
   const byKey = new Map(changed.map((c) => [c.key, c]));
   const steps: Change[] = [];
-  if (changed.some((c) => UNIT_FILE_TYPES.has(c.type) && writesContent(c))) {
+  if (changed.some((c) => isUnitFile(c.type) && writesContent(c))) {
     steps.push({ key: "systemd:daemon-reload", type: "systemd", id: "daemon-reload", action: "run", reason: `unit files ${opts.verb}` });
   }
-  const servicesTouched = new Set(changed.flatMap((c) => (c.service && c.type !== "command" ? [c.service] : [])));
+  // Resources of a service (not its command runs) restored or changed.
+  const servicesTouched = new Set(changed.flatMap((c) => (c.service && !kindOf(c.type)?.steps ? [c.service] : [])));
   const seen = new Set<string>();
   for (const u of units) {
     if (!u.start || seen.has(u.name)) continue;

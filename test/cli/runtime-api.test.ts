@@ -1,6 +1,7 @@
 /**
- * The runtime API is part of the "hostkit" module: `import { load, plan, apply, formatPlan } from
- * "hostkit"` works in infra files (served by the binary's plugin) and in programs (the package).
+ * The runtime API is part of the "hostkit" package: `import { load, plan, apply, formatPlan } from
+ * "hostkit"` works in programs. Infra files evaluated by the binary get the DSL only: evaluating a
+ * declaration never touches a host, so nothing that plans or applies is in their "hostkit".
  */
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -36,14 +37,15 @@ console.log(JSON.stringify({ first: first.summary.create, status: "status" in re
   }
 }, 60_000);
 
-test("an infra file outside the repository gets the runtime API from \"hostkit\" too", () => {
+test("an infra file gets the DSL from \"hostkit\", and nothing that plans or applies", () => {
   const dir = mkdtempSync(join(tmpdir(), "hostkit-api-infra-"));
   dirs.push(dir);
   writeFileSync(
     join(dir, "config.ts"),
-    `import { project, formatPlan, load } from "hostkit";
-if (typeof formatPlan !== "function" || typeof load !== "function") throw new Error("runtime API missing");
-export default project("apiinfra", (p) => p.directory("/srv/apiinfra"));
+    `import * as hk from "hostkit";
+for (const name of ["load", "plan", "apply", "down", "Target", "SSH"]) if (name in hk) throw new Error(\`runtime API \${name} served to an infra file\`);
+if (typeof hk.project !== "function" || typeof hk.secretEnv !== "function") throw new Error("DSL missing");
+export default hk.project("apiinfra", (p) => p.directory("/srv/apiinfra"));
 `,
   );
   const p = Bun.spawnSync([process.execPath, join(REPO, "src/main.ts"), "dump", join(dir, "config.ts")], { stdout: "pipe", stderr: "pipe" });

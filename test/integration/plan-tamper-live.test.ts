@@ -54,7 +54,7 @@ export default project("hktamper", (p) => {
     const r1 = await hostkit(["apply", "--plan", "t-cmd.json", "--confirm"], { cwd: dir, waitForLock: true });
     expect(stackLines(r1.stderr)).toEqual([]);
     expect(r1.code).toBe(1);
-    expect(r1.stderr).toContain("command:mark: differs from the declared command in: exec");
+    expect(r1.stderr).toContain("command:mark: differs from the declaration in: exec");
 
     writeFileSync(join(dir, "t-host.json"), JSON.stringify({ ...plan, target: { ...plan.target, host: "203.0.113.9" } }));
     const r2 = await hostkit(["apply", "--plan", "t-host.json", "--confirm"], { cwd: dir, waitForLock: true });

@@ -77,7 +77,7 @@ describe("tampered saved up plans are refused before anything runs", () => {
       const exec = ["sh", "-c", `touch ${p.marker}`];
       plan.changes.push({ key: "command:mig", type: "command", id: "mig", action: "run", reason: "x", after: { exec, phase: "before_start" }, down: "irreversible", resource: { ...mig, exec, user: "root" } });
     });
-    await refused(p, t, ["--local"], ["command:mig: differs from the declared command in: exec, user"]);
+    await refused(p, t, ["--local"], ["command:mig: differs from the declaration in: exec, user"]);
   });
 
   test("resource.mode set to 04777 (the display's after still says 0644): refused naming the file", async () => {
