@@ -80,9 +80,10 @@ describe("rollback on a real systemd host", () => {
     expect(plan.changes.map((c: { action: string; key: string }) => `${c.action} ${c.key}`)).toEqual([
       "run command:migrate_events",
       "run command:migrate_repo",
+      // The reverse of the up plan's order (declaration order, dependencies first).
       `update systemd_service:${unit}`,
-      `update env_file:/etc/${tag}/app.env`,
       `delete file:/srv/${tag}/new/added.txt`,
+      `update env_file:/etc/${tag}/app.env`,
       `update file:/etc/${tag}/app.conf`,
       "run systemd:daemon-reload",
       `run service_state:${unit}`,
