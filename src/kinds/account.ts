@@ -1,10 +1,9 @@
 /** `account`: a user (and its group) in passwd, read from the host's account facts. */
 import * as v from "valibot";
 import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
-import type { Change } from "../model/plan.ts";
-import { deleteCreated, sameKey, type Rec } from "./inverse.ts";
+import { deleteCreated, sameKey } from "./inverse.ts";
 import { ADD_ACCOUNT_OFFLINE } from "./scripts.ts";
-import { defineKind, type Account as HostAccount, type HostFacts, type InvertCtx, type Inverse } from "../model/kind.ts";
+import { defineKind, type Account as HostAccount, type HostFacts, type InvertCtx, type Inverse , type KindChange } from "../model/kind.ts";
 
 export const AccountSchema = v.strictObject({
   ...BASE,
@@ -53,7 +52,7 @@ export const account = defineKind<AccountRes, AccountFact>({
     return { action: "update", reason: why.join(", "), before, after };
   },
   ops(change, ctx) {
-    const r = change.resource as AccountRes;
+    const r = change.resource!;
     const a = change.after as { groups: string[] };
     if (change.action === "delete") {
       return [ctx.root ? { label: `remove account ${r.name}`, argv: ["userdel", "--root", ctx.root, r.name] } : { label: `remove account ${r.name}`, argv: ["userdel", r.name] }];
@@ -90,10 +89,10 @@ export const account = defineKind<AccountRes, AccountFact>({
   describe: (r) => (r.system ? "system" : ""),
 });
 
-function invertAccount(c: Change, ctx: InvertCtx): Inverse {
-  const r = c.resource as AccountRes;
-  const b = (c.before ?? {}) as Rec;
-  const a = (c.after ?? {}) as Rec;
+function invertAccount(c: KindChange<AccountRes>, ctx: InvertCtx): Inverse {
+  const r = c.resource!;
+  const b = (c.before ?? {});
+  const a = (c.after ?? {});
   if (c.action === "create") return deleteCreated(c, r, a);
   const added = ((a.groups ?? []) as string[]).filter((g) => !((b.groups ?? []) as string[]).includes(g));
   const shellBack = r.shell !== undefined && b.shell !== r.shell;

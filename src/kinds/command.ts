@@ -9,8 +9,8 @@ import type { Change } from "../model/plan.ts";
 import { formatLoc } from "../model/source.ts";
 import type { SecretRef } from "../model/secret.ts";
 import { RUN_COMMAND } from "./scripts.ts";
-import { defineKind, type InvertCtx, type Inverse } from "../model/kind.ts";
-import { sameKey, type Rec } from "./inverse.ts";
+import { defineKind, type InvertCtx, type Inverse , type KindChange } from "../model/kind.ts";
+import { sameKey } from "./inverse.ts";
 
 export const CommandDownSchema = v.union([v.array(v.string()), v.literal("noop"), v.literal("irreversible")]);
 
@@ -29,16 +29,16 @@ export const CommandSchema = v.strictObject({
 });
 export type Command = v.InferOutput<typeof CommandSchema>;
 
-function invertCommand(c: Change, ctx: InvertCtx): Inverse {
+function invertCommand(c: KindChange<Command>, ctx: InvertCtx): Inverse {
   const d = c.down as { exec?: string[] } | "noop" | "irreversible" | undefined;
-  const upExec = ((c.after as Rec | undefined)?.exec ?? []) as string[];
+  const upExec = ((c.after)?.exec ?? []) as string[];
   if (d === "noop") return {};
   if (!d || d === "irreversible" || !Array.isArray(d.exec) || !c.resource) {
     ctx.warnings.push(`${c.key} is irreversible: the down plan does not undo \`${upExec.join(" ")}\``);
     return {};
   }
-  const resource: Command = { ...(c.resource as Command), exec: d.exec, down: upExec };
-  return { change: { ...sameKey(c), action: "run", reason: `undo ${c.key} (its declared down)`, after: { exec: d.exec, phase: (c.after as Rec | undefined)?.phase }, down: { exec: upExec }, resource } };
+  const resource: Command = { ...(c.resource!), exec: d.exec, down: upExec };
+  return { change: { ...sameKey(c), action: "run", reason: `undo ${c.key} (its declared down)`, after: { exec: d.exec, phase: (c.after)?.phase }, down: { exec: upExec }, resource } };
 }
 
 export const command = defineKind<Command, null>({
@@ -48,12 +48,12 @@ export const command = defineKind<Command, null>({
   parse: () => null,
   diff: () => ({ action: "noop", reason: "nothing changed for it" }),
   ops(change, ctx) {
-    const r = change.resource as Command;
+    const r = change.resource!;
     const argv = ["sh", "-c", RUN_COMMAND, "hostkit-run", r.user ?? "", r.workingDirectory ?? "", String(r.env.length), ...r.env, ...r.exec];
     return [{ label: `run ${r.name}: ${r.exec.join(" ")}`, argv, ...(ctx.root ? { skip: "offline root: commands run only on live hosts" } : {}) }];
   },
   down: { invert: invertCommand, settled: () => undefined, observed: () => undefined },
-  formatDiff: (c) => (c.action === "run" ? [`$ ${(((c.after as Rec | undefined)?.exec ?? []) as string[]).map((a) => JSON.stringify(a)).join(" ")}`] : []),
+  formatDiff: (c) => (c.action === "run" ? [`$ ${(((c.after)?.exec ?? []) as string[]).map((a) => JSON.stringify(a)).join(" ")}`] : []),
   /** Commands run before or after starts, when their service changed (or always). */
   steps({ resources, changes, ctx, all }) {
     const changed = changes.filter((c) => c.action !== "noop");

@@ -1,11 +1,10 @@
 /** `directory`: exists, with owner, group and mode. */
 import * as v from "valibot";
 import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
-import type { Change } from "../model/plan.ts";
 import { aspects, metaOf, sameKey, type Rec } from "./inverse.ts";
 import { MAKE_DIR } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
-import { defineKind, onTarget, type Inverse } from "../model/kind.ts";
+import { defineKind, onTarget, type Inverse , type KindChange } from "../model/kind.ts";
 import { removeOp } from "./file.ts";
 
 export const DirectorySchema = v.strictObject({
@@ -39,7 +38,7 @@ export const directory = defineKind<Directory, PathStat>({
     return why.length ? { action: "update", reason: why.join(", "), before, after } : { action: "noop", reason: "directory matches", before, after };
   },
   ops(change, ctx) {
-    const r = change.resource as Directory;
+    const r = change.resource!;
     if (change.action === "delete") {
       // rollback "delete": with its contents (rm -r never follows links below it); otherwise only while empty.
       if (r.rollback === "delete") return [removeOp(`remove directory ${r.path} and its contents`, r.path, "tree", r, ctx.root)];
@@ -66,10 +65,10 @@ function dirState(x: Rec): Rec {
  * it only while it is still empty (`rmdir`: whatever was put in it since stays, and the step fails
  * saying so); "delete" removes it with everything in it.
  */
-function invertDirectory(c: Change): Inverse {
-  const r = c.resource as Directory;
-  const b = (c.before ?? {}) as Rec;
-  const a = (c.after ?? {}) as Rec;
+function invertDirectory(c: KindChange<Directory>): Inverse {
+  const r = c.resource!;
+  const b = (c.before ?? {});
+  const a = (c.after ?? {});
   if (c.action === "create") {
     if (r.rollback === "keep") return { kept: `${c.key} (rollback: "keep")` };
     const how = r.rollback === "delete" ? "removed with its contents" : "removed only if empty";

@@ -9,14 +9,13 @@
 import * as v from "valibot";
 import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
 import { SecretRefSchema, type SecretRef } from "../model/secret.ts";
-import type { Change } from "../model/plan.ts";
 import { aspects, backupRef, deleteCreated, metaOf, sameKey, type Rec } from "./inverse.ts";
 import { stableStringify } from "../plan/digest.ts";
 import { renderEnvFileMasked } from "../render/dotenv.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
 import { fileProbe, fileProbeBatch, parseFileFact, removeOp, writeOp } from "./file.ts";
 import { metaDiffs, type PathStat } from "./stat.ts";
-import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse } from "../model/kind.ts";
+import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse , type KindChange } from "../model/kind.ts";
 
 export const EnvFileSchema = v.strictObject({
   ...BASE,
@@ -73,7 +72,7 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
     return why.length ? { action: "update", reason: why.join(", "), before, after } : { action: "noop", reason: "env file matches (secret values are not compared)", before, after };
   },
   ops(change, ctx) {
-    const r = change.resource as EnvFile;
+    const r = change.resource!;
     if (change.action === "delete") return [removeOp(`remove env file ${r.path}`, r.path, "file", r, ctx.root)];
     return [writeOp(`write env file ${r.path}`, r.path, backupPayload(change.after?.content) ?? { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
   },
@@ -83,20 +82,20 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
     settled(c) {
       if (c.action === "delete") return { exists: false };
       if (c.action !== "create" && c.action !== "update") return undefined;
-      const a = (c.after ?? {}) as Rec;
+      const a = (c.after ?? {});
       const set = (a.set ?? {}) as Record<string, string>;
       const keys = [...new Set([...Object.keys(set), ...Object.keys((a.secret ?? {}) as Rec)])].sort();
       return { exists: true, owner: a.owner, group: a.group, mode: a.mode, set, keys };
     },
     observed: (f) => (f.exists ? { exists: true, owner: f.owner, group: f.group, mode: f.mode, set: f.set, keys: f.keys } : { exists: false }),
     // Read for the keys the up plan set (kept in the down change's before), so the observed `set` compares with the settled one.
-    probeResource: (c) => ({ ...(c.resource as EnvFile), set: ((c.before as Rec | undefined)?.set ?? {}) as Record<string, string> }),
+    probeResource: (c) => ({ ...(c.resource!), set: ((c.before)?.set ?? {}) as Record<string, string> }),
   },
   contentPath: (r) => r.path,
   formatDiff(c) {
     const lines: string[] = [];
-    const before = c.before as Rec | undefined;
-    const after = c.after as Rec | undefined;
+    const before = c.before;
+    const after = c.after;
     const oldSet = (before?.set ?? {}) as Record<string, string>;
     const newSet = (after?.set ?? {}) as Record<string, string>;
     const keys = (before?.keys ?? []) as string[];
@@ -112,13 +111,13 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
   },
   render: (r) => renderEnvFileMasked(r),
   describe: (r) => `${r.mode.toString(8).padStart(4, "0")} ${r.owner}:${r.group}`,
-  secretRefs: (c) => (c.action === "delete" || c.action === "noop" ? {} : (((c.after as Rec | undefined)?.secret ?? {}) as Record<string, SecretRef>)),
+  secretRefs: (c) => (c.action === "delete" || c.action === "noop" ? {} : (((c.after)?.secret ?? {}) as Record<string, SecretRef>)),
 });
 
-function invertEnvFile(c: Change, ctx: InvertCtx): Inverse {
-  const r = c.resource as EnvFile;
-  const b = (c.before ?? {}) as Rec;
-  const a = (c.after ?? {}) as Rec;
+function invertEnvFile(c: KindChange<EnvFile>, ctx: InvertCtx): Inverse {
+  const r = c.resource!;
+  const b = (c.before ?? {});
+  const a = (c.after ?? {});
   const backup = ctx.backups[c.key];
   if (c.action === "create") return deleteCreated(c, r, a);
   const meta = metaOf(b);

@@ -5,8 +5,7 @@ import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
 import { text } from "../targets/runner.ts";
 import { REMOVE_PATH, WRITE_FILE } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
-import { backupPayload, defineKind, onTarget, type BackupId, type Inverse, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx } from "../model/kind.ts";
-import type { Change } from "../model/plan.ts";
+import { backupPayload, defineKind, onTarget, type BackupId, type Inverse, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx , type KindChange } from "../model/kind.ts";
 import { aspects, backupRef, deleteCreated, metaOf, sameKey, withoutContent, type Rec } from "./inverse.ts";
 import { binarySummary, contentDiff, contentText } from "../plan/text-diff.ts";
 import { asContent, contentBytes } from "../model/content.ts";
@@ -206,7 +205,7 @@ export const file = defineKind<FileRes, FileFact>({
     return why.length ? { action: "update", reason: why.join(", "), before, after } : { action: "noop", reason: "file matches", before, after };
   },
   ops(change, ctx) {
-    const r = change.resource as FileRes;
+    const r = change.resource!;
     if (change.action === "delete") return [removeOp(`remove file ${r.path}`, r.path, "file", r, ctx.root)];
     const payload: Payload = backupPayload(change.after?.content) ?? (r.content !== undefined ? { text: r.content } : { base64: r.contentBase64 ?? "" });
     return [writeOp(`write file ${r.path}`, r.path, payload, r, ctx.root)];
@@ -238,10 +237,10 @@ function declaredContent(r: FileRes): Rec {
   return r.content !== undefined ? { content: r.content } : r.contentBase64 !== undefined ? { contentBase64: r.contentBase64 } : {};
 }
 
-function invertFile(c: Change, ctx: { backups: Readonly<Record<string, BackupId>> }): Inverse {
-  const r = c.resource as FileRes;
-  const b = (c.before ?? {}) as Rec;
-  const a = (c.after ?? {}) as Rec;
+function invertFile(c: KindChange<FileRes>, ctx: { backups: Readonly<Record<string, BackupId>> }): Inverse {
+  const r = c.resource!;
+  const b = (c.before ?? {});
+  const a = (c.after ?? {});
   const backup = ctx.backups[c.key];
   if (c.action === "create") return deleteCreated(c, r, { ...a, ...declaredContent(r) });
   if (b.exists && b.fileType !== "regular file") return { warning: `${c.key}: was a ${String(b.fileType)} before the up plan; not restored` };

@@ -4,14 +4,14 @@
  * `settled` state, so these helpers never do.
  */
 import type { Change } from "../model/plan.ts";
-import type { BackupId, Inverse } from "../model/kind.ts";
-import type { RollbackPolicy } from "../model/resource.ts";
+import type { BackupId, Inverse, KindChange } from "../model/kind.ts";
+import type { ResourceBase, RollbackPolicy } from "../model/resource.ts";
 import { formatMode } from "../model/mode.ts";
 
 export type Rec = Record<string, unknown>;
 
 /** The identity of a change, carried over to its inverse. */
-export function sameKey(c: Change): Pick<Change, "key" | "type" | "id" | "source" | "service"> {
+export function sameKey(c: Pick<Change, "key" | "type" | "id" | "source" | "service">): Pick<Change, "key" | "type" | "id" | "source" | "service"> {
   return { key: c.key, type: c.type, id: c.id, ...(c.source ? { source: c.source } : {}), ...(c.service ? { service: c.service } : {}) };
 }
 
@@ -44,7 +44,7 @@ export function withoutContent<R extends { content?: string; contentBase64?: str
  * `delete_if_created` removes it too (this change did create it) — for kinds where removing is
  * conditional (a directory that is no longer empty), the kind says so in its reason.
  */
-export function deleteCreated(c: Change, r: { rollback: RollbackPolicy }, before: Rec, after: Rec = { exists: false }): Inverse {
+export function deleteCreated(c: KindChange<ResourceBase>, r: { rollback: RollbackPolicy }, before: Rec, after: Rec = { exists: false }): Inverse {
   if (r.rollback === "keep") return { kept: `${c.key} (rollback: "keep")` };
   return { change: { ...sameKey(c), action: "delete", reason: "created by the up plan", before: { exists: true, ...before }, after, resource: c.resource } };
 }

@@ -5,13 +5,12 @@
  */
 import * as v from "valibot";
 import { BASE, RollbackSchema } from "../model/resource.ts";
-import type { Change } from "../model/plan.ts";
 import { backupRef, deleteCreated, sameKey, type Rec } from "./inverse.ts";
 import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
 import { removeOp, sha256, writeOp } from "./file.ts";
 import { SAFE_SYSTEMCTL } from "./scripts.ts";
-import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse, type Kind, type Op, type ProbeBatch, type TargetCtx } from "../model/kind.ts";
+import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse, type Kind, type Op, type ProbeBatch, type TargetCtx , type KindChange } from "../model/kind.ts";
 import { contentDiff, contentText } from "../plan/text-diff.ts";
 
 /** One unit file section: ordered `[directive, value]` pairs (a directive may repeat). */
@@ -207,7 +206,7 @@ function unitKind<R extends Unit>(type: R["type"], schema: v.GenericSchema<unkno
       return why.length ? { action: "update", reason: why.join(", "), before, after } : { action: "noop", reason: "unit matches", before, after };
     },
     ops(change, ctx) {
-      const r = change.resource as Unit;
+      const r = change.resource!;
       const path = `${UNIT_DIR}/${r.name}`;
       if (change.action === "delete") {
         return [
@@ -229,7 +228,7 @@ function unitKind<R extends Unit>(type: R["type"], schema: v.GenericSchema<unkno
     },
     down: {
       invert: invertUnit,
-      settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? { exists: true, sha256: (c.after as Rec | undefined)?.sha256, enabled: (c.after as Rec | undefined)?.enabled === "enabled" } : undefined),
+      settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? { exists: true, sha256: (c.after)?.sha256, enabled: (c.after)?.enabled === "enabled" } : undefined),
       observed: (f) => (f.exists ? { exists: true, sha256: f.sha256, enabled: f.enabled === "enabled" } : { exists: false }),
     },
     writes: (r) => ({ path: `${UNIT_DIR}/${r.name}`, owner: "root", trust: false }),
@@ -244,10 +243,10 @@ function unitKind<R extends Unit>(type: R["type"], schema: v.GenericSchema<unkno
 export const systemdService = unitKind<SystemdService>("systemd_service", SystemdServiceSchema);
 export const systemdTimer = unitKind<SystemdTimer>("systemd_timer", SystemdTimerSchema);
 
-function invertUnit(c: Change, ctx: InvertCtx): Inverse {
-  const r = c.resource as Unit;
-  const b = (c.before ?? {}) as Rec;
-  const a = (c.after ?? {}) as Rec;
+function invertUnit(c: KindChange<Unit>, ctx: InvertCtx): Inverse {
+  const r = c.resource!;
+  const b = (c.before ?? {});
+  const a = (c.after ?? {});
   const backup = ctx.backups[c.key];
   if (c.action === "create") return deleteCreated(c, r, a, { exists: false, enabled: "not-found" });
   if (b.content === undefined && !backup) return { warning: `${c.key}: its previous unit file was not captured; not restored` };

@@ -102,6 +102,12 @@ export interface ProbeBatch {
 
 type Rec = Record<string, unknown>;
 
+/**
+ * A change as its own kind sees it: the resource is the kind's resource type. The registry hands each
+ * kind only changes of its type, so kinds never cast the resource they get.
+ */
+export type KindChange<R> = Omit<Change, "resource"> & { resource?: R };
+
 /** What inverting one applied change gives: a change, or nothing with a warning or a "kept" note. */
 export interface Inverse {
   change?: Change;
@@ -147,17 +153,17 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   /** The data a saved plan's staleness is judged on (default: the fact). Must hold no secret values. */
   basis?(fact: F): unknown;
   /** Argv ops that make `change` true on the target. */
-  ops(change: Change, ctx: TargetCtx): Op[];
+  ops(change: KindChange<R>, ctx: TargetCtx): Op[];
   /** Down plans and their staleness. */
   down: {
     /** The inverse of an applied change (pure; from its before/after and the run's backups). */
-    invert(change: Change, ctx: InvertCtx): Inverse;
+    invert(change: KindChange<R>, ctx: InvertCtx): Inverse;
     /** The state an applied change leaves, reduced to what a re-read can confirm (undefined: nothing). */
     settled(change: Pick<Change, "action" | "after">): Rec | undefined;
     /** The same projection from a fact the probe read. */
     observed(fact: F): Rec | undefined;
     /** The resource a down change is re-read with (default: its own). */
-    probeResource?(change: Change): R;
+    probeResource?(change: KindChange<R>): R;
   };
   /**
    * The path on the host this resource writes, with the owner its parents may have besides root:
@@ -167,7 +173,7 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   /** File-like kinds: the path whose previous bytes a tracked run backs up before changing it. */
   contentPath?(r: R): string;
   /** Extra lines under a change in the human plan (content diffs); default: a diff of `content`. */
-  formatDiff?(change: Change, paint: Paint): string[] | undefined;
+  formatDiff?(change: KindChange<R>, paint: Paint): string[] | undefined;
   /** The text HostKit writes for it (`hostkit render`), if any. */
   render?(r: R): string | undefined;
   /** One line of detail for `hostkit dump`. */
@@ -175,7 +181,7 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   /** Unit-file kinds: their role in handlers. */
   unit?(r: R): UnitRole;
   /** Secret references a change needs resolved at apply time (checked before anything runs). */
-  secretRefs?(change: Change): Record<string, SecretRef>;
+  secretRefs?(change: KindChange<R>): Record<string, SecretRef>;
   /**
    * Kinds whose changes the planner does not diff one by one (commands run as steps): they return
    * their steps from every observed resource and the resource changes.

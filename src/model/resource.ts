@@ -24,13 +24,13 @@ export const BASE = {
 };
 
 /** What any resource is, whatever its kind. */
-export interface ResourceBase {
+export type ResourceBase = {
   type: string;
   id: string;
   source: { file: string; line: number };
   service?: string;
   requires?: string[];
-}
+};
 
 // The concrete types, for modules that name them (type-only: no runtime dependency on the registry).
 export type { Resource, ResourceType } from "../kinds/registry.ts";

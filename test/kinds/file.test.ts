@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { file, sha256 } from "../../src/kinds/file.ts";
 import type { Change } from "../../src/model/plan.ts";
+import type { KindChange } from "../../src/model/kind.ts";
 import type { FileRes } from "../../src/model/resource.ts";
 import { REMOVE_PATH, WRITE_FILE } from "../../src/kinds/scripts.ts";
 import { decide } from "./fixtures.ts";
@@ -58,7 +59,7 @@ describe("file: probe fixtures → decision", () => {
 
 describe("file: ops", () => {
   const r: FileRes = { id: "/etc/a b", source: { file: "x.ts", line: 1 }, type: "file", path: "/etc/a b", content: "hi\n", owner: "app", group: "app", mode: 0o640, rollback: "delete" };
-  const change = (action: Change["action"]): Change => ({ key: `file:${r.path}`, type: "file", id: r.id, action, reason: "", resource: r });
+  const change = (action: Change["action"]): KindChange<FileRes> => ({ key: `file:${r.path}`, type: "file", id: r.id, action, reason: "", resource: r });
 
   test("create writes through the fixed atomic script; the path is an argument and the content is stdin", () => {
     const [op, ...rest] = file.ops(change("create"), { root: "/tmp/img" });

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { systemdService } from "../../src/kinds/unit-file.ts";
 import { SAFE_SYSTEMCTL } from "../../src/kinds/scripts.ts";
-import type { Change } from "../../src/model/plan.ts";
+import type { KindChange } from "../../src/model/kind.ts";
 import type { SystemdService } from "../../src/model/resource.ts";
 import { decide } from "./fixtures.ts";
 
@@ -34,7 +34,7 @@ describe("systemd_service: probe fixtures → decision", () => {
 describe("systemd_service: ops", () => {
   const { fx } = decide("unit-disabled");
   const r = fx.resource as SystemdService;
-  const change = (before: Record<string, unknown>, after: Record<string, unknown>): Change => ({ key: `systemd_service:${r.name}`, type: "systemd_service", id: r.id, action: "update", reason: "", resource: r, before, after });
+  const change = (before: Record<string, unknown>, after: Record<string, unknown>): KindChange<SystemdService> => ({ key: `systemd_service:${r.name}`, type: "systemd_service", id: r.id, action: "update", reason: "", resource: r, before, after });
 
   test("only enabling when only enablement differs (no rewrite of an identical unit)", () => {
     const ops = systemdService.ops(change({ content: "X", enabled: "disabled" }, { content: "X", enabled: "enabled" }), { root: "/img" });
