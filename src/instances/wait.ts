@@ -59,6 +59,7 @@ export function probeSshBanner(host: string, port: number, timeoutMs: number): P
   return new Promise((resolve) => {
     const sock = new Socket();
     let buf = "";
+    let total = 0;
     let done = false;
     const finish = (r: ProbeResult) => {
       if (done) return;
@@ -71,13 +72,14 @@ export function probeSshBanner(host: string, port: number, timeoutMs: number): P
     sock.setEncoding("latin1");
     sock.on("data", (chunk: string) => {
       buf += chunk;
+      total += chunk.length;
       let nl: number;
       while ((nl = buf.indexOf("\n")) >= 0) {
         const line = buf.slice(0, nl).replace(/\r$/, "");
         buf = buf.slice(nl + 1);
         if (line.startsWith("SSH-")) return finish({ ok: true, banner: line });
       }
-      if (buf.length > MAX_PRE_BANNER) finish({ ok: false, reason: "answered, but not with an SSH banner" });
+      if (total > MAX_PRE_BANNER) finish({ ok: false, reason: "answered, but not with an SSH banner" });
     });
     sock.on("error", (e: NodeJS.ErrnoException) => finish({ ok: false, reason: e.code === "ECONNREFUSED" ? "connection refused" : e.code === "ECONNRESET" ? "connection reset" : e.message }));
     sock.on("close", () => finish({ ok: false, reason: "closed before an SSH banner" }));
