@@ -79,7 +79,7 @@ describe.skipIf(cannotRun(FILE, reason))("instances on real Incus", () => {
     key = join(dir, "id_ed25519");
     const kg = await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hk-inst-test", "-f", key]);
     if (kg.code !== 0) throw new Error(`ssh-keygen failed: ${kg.stderr}`);
-    ports = await freePorts(3);
+    ports = await freePorts(4);
     spec = normalizeSpec({
       name: NAME,
       image: IMAGE,
@@ -177,6 +177,25 @@ describe.skipIf(cannotRun(FILE, reason))("instances on real Incus", () => {
     spec = next;
   }, STEP_MS);
 
+  test("a proxy device to a guest port where nothing listens: the bounded wait fails clearly", async () => {
+    // the host side of a proxy device accepts at once and closes when the guest refuses: only the banner read tells
+    const dead: InstanceSpec = { ...spec, expose: { ...spec.expose, dead: { listen: "127.0.0.1", host: ports[3]!, guest: 2222 } } };
+    const plan = diffInstance(dead, await backend.read(NAME));
+    expect(plan.actions.map((a) => a.op)).toEqual(["forward-add"]);
+    await applyInstance(backend, dead, await backend.read(NAME), plan.actions);
+    const seen: string[] = [];
+    const err = await waitForSsh({ host: "127.0.0.1", port: ports[3]!, maxAttempts: 3, intervalMs: 100, onProgress: (p) => seen.push(p.last) }).catch((e) => e);
+    expect(err.name).toBe("SshWaitError");
+    console.log(`[message] ${err.message}`);
+    expect(err.message).toMatch(new RegExp(`^SSH on 127\\.0\\.0\\.1:${ports[3]} did not answer within [0-9.]+ s \\(3 attempts; last: closed before an SSH banner\\)$`));
+    expect(seen).toHaveLength(3);
+    // dropping it from the declaration removes exactly that device
+    const back = diffInstance(spec, await backend.read(NAME));
+    expect(back.actions.map((a) => [a.op, "name" in a ? a.name : ""])).toEqual([["forward-remove", "dead"]]);
+    await applyInstance(backend, spec, await backend.read(NAME), back.actions);
+    expect(diffInstance(spec, await backend.read(NAME)).actions).toEqual([]);
+  }, STEP_MS);
+
   test("stopped by hand: the diff says start; applying it brings SSH back", async () => {
     expect((await sh(["incus", "stop", NAME, "--force"])).code).toBe(0);
     const state = await backend.read(NAME);
@@ -212,7 +231,12 @@ describe.skipIf(cannotRun(FILE, reason))("instances on real Incus", () => {
     const eph = normalizeSpec({ name: EPHEMERAL, image: IMAGE, lifecycle: "ephemeral" });
     await applyInstance(backend, eph, undefined, diffInstance(eph, undefined).actions);
     expect(await backend.read(EPHEMERAL)).toMatchObject({ lifecycle: "ephemeral", status: "running" });
+    // systemd ignores a shutdown request while it is still booting (a clean stop would wait out its
+    // 30 s timeout and then be forced): let it finish booting first
+    await backend.exec(EPHEMERAL, ["systemctl", "is-system-running", "--wait"], { timeoutMs: 90_000 });
+    const t0 = performance.now();
     await backend.stop(EPHEMERAL);
+    console.log(`[timing] clean stop of a booted ephemeral container ${ms(t0)} ms`);
     expect(await backend.read(EPHEMERAL)).toBeUndefined();
   }, STEP_MS);
 
