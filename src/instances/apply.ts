@@ -30,8 +30,17 @@ export async function applyInstance(
   const result: ApplyResult = { created: false, started: false };
   let forwardsDone = false;
   const have: Record<string, ForwardState> = state?.forwards ?? {};
+  const forwards = actions.filter((a) => a.op.startsWith("forward-"));
   for (const a of actions) {
-    if (a.op.startsWith("forward-") && forwardsDone) continue;
+    if (a.op.startsWith("forward-")) {
+      // one backend call for all ports: it recomputes the same per-port actions, removals first
+      if (forwardsDone) continue;
+      for (const f of forwards) onProgress?.({ action: f, phase: "start" });
+      await backend.applyDevices(spec.name, spec.expose, result.created ? {} : have);
+      forwardsDone = true;
+      for (const f of forwards) onProgress?.({ action: f, phase: "done" });
+      continue;
+    }
     onProgress?.({ action: a, phase: "start" });
     switch (a.op) {
       case "create":
@@ -43,12 +52,6 @@ export async function applyInstance(
         break;
       case "lifecycle":
         await backend.setLifecycle(spec.name, a.lifecycle);
-        break;
-      case "forward-add":
-      case "forward-update":
-      case "forward-remove":
-        await backend.applyDevices(spec.name, spec.expose, result.created ? {} : have);
-        forwardsDone = true;
         break;
       case "start":
         await backend.start(spec.name);

@@ -63,9 +63,12 @@ export function incusBackend(opts: IncusOptions = {}, runner: Runner = localRunn
     const stdout = text(res.stdout);
     const stderr = text(res.stderr);
     if (res.code !== 0) {
-      const why = res.code === 124 ? "timed out" : res.code === 127 ? "incus is not installed (command not found)" : `exit ${res.code}`;
-      const sudoHint = o.sudo && /password is required|a terminal is required/.test(stderr) ? " (sudo -n needs passwordless sudo for incus)" : "";
-      throw new BackendError(`\`${shown(argv)}\` failed (${why}): ${incusMessage(stderr, stdout)}${sudoHint}`, argv, res.code);
+      const why = res.code === 124 ? "timed out" : `exit ${res.code}`;
+      const hint =
+        o.sudo && /password is required|a terminal is required/.test(stderr) ? " (sudo -n needs passwordless sudo for incus)"
+        : res.code === 127 ? " (is Incus installed and on PATH?)"
+        : "";
+      throw new BackendError(`\`${shown(argv)}\` failed (${why}): ${incusMessage(stderr, stdout)}${hint}`, argv, res.code);
     }
     return { stdout, stderr };
   }
