@@ -63,6 +63,8 @@ describe.skipIf(cannotRun(FILE, reason))("instances on real Incus", () => {
   const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   const NAME = `hk-inst-test-${tag}`;
   const EPHEMERAL = `hk-inst-test-e-${tag}`;
+  const PROJECT = `hk-inst-test-p-${tag}`;
+  const INPROJECT = `hk-inst-test-p-${tag}`;
   const created = [NAME, EPHEMERAL];
   const backend: InstanceBackend = incusBackend({ project: "default", profiles: PROFILES });
   let dir = "";
@@ -90,6 +92,8 @@ describe.skipIf(cannotRun(FILE, reason))("instances on real Incus", () => {
 
   afterAll(async () => {
     for (const n of created) await sh(["incus", "delete", "--force", n], 60_000).catch(() => undefined);
+    await sh(["incus", "--project", PROJECT, "delete", "--force", INPROJECT], 60_000).catch(() => undefined);
+    await sh(["incus", "project", "delete", PROJECT], 60_000).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, STEP_MS);
 
@@ -238,6 +242,21 @@ describe.skipIf(cannotRun(FILE, reason))("instances on real Incus", () => {
     await backend.stop(EPHEMERAL);
     console.log(`[timing] clean stop of a booted ephemeral container ${ms(t0)} ms`);
     expect(await backend.read(EPHEMERAL)).toBeUndefined();
+  }, STEP_MS);
+
+  test("a project: every command addresses it, and the default project never sees the instance", async () => {
+    // the reference's advice: share the default project's images and profiles (integrations.md §3.3)
+    const mk = await sh(["incus", "project", "create", PROJECT, "-c", "features.images=false", "-c", "features.profiles=false"]);
+    expect(mk.code).toBe(0);
+    const inProject = incusBackend({ project: PROJECT, profiles: PROFILES });
+    const s = normalizeSpec({ name: INPROJECT, image: IMAGE, state: "stopped", config: { "user.hk-test.p": "1" } });
+    await applyInstance(inProject, s, undefined, diffInstance(s, undefined).actions);
+    const st = await inProject.read(INPROJECT);
+    expect(st).toMatchObject({ project: PROJECT, status: "stopped", config: { "user.hk-test.p": "1" } });
+    expect(diffInstance(s, st)).toEqual({ actions: [], notes: [] });
+    expect(await backend.read(INPROJECT)).toBeUndefined();
+    await inProject.delete(INPROJECT);
+    expect(await inProject.read(INPROJECT)).toBeUndefined();
   }, STEP_MS);
 
   test("backend errors carry Incus' own message: an unknown image, an unknown project (with the fix)", async () => {
