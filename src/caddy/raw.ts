@@ -25,9 +25,9 @@ export function checkRaw(input: readonly string[]): RawCheck {
     if (text.length > 2000) return err("a raw line is limited to 2000 characters");
     if (text.endsWith("\\")) return err(`raw line ${JSON.stringify(text)} ends in "\\", which would join it to the next line`);
     const t = tokenize(text);
+    if (!t.ok && t.error.startsWith("unterminated heredoc")) return err(`raw line ${JSON.stringify(text)} opens a heredoc, which raw lines cannot hold`);
     if (!t.ok) return err(`raw line ${JSON.stringify(text)}: ${t.error} (a quote must close on its line)`);
     const toks = t.tokens;
-    if (toks.some((tok) => tok.quote === undefined && tok.text.startsWith("<<"))) return err(`raw line ${JSON.stringify(text)} opens a heredoc, which raw lines cannot hold`);
     if (toks.length === 0) {
       lines.push(text); // a comment
       continue;

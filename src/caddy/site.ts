@@ -142,7 +142,7 @@ export const SiteOptionsSchema = v.strictObject({
   path: v.optional(str("a file name like \"web.caddy\"")),
   aliases: v.optional(v.array(str("an address"), "expected a list of addresses")),
   reverseProxy: v.optional(v.union([v.string(), v.strictObject({ to: v.union([v.string(), v.array(v.string())]) })], 'expected a listener name like "http" or { to: ["127.0.0.1:9000"] }')),
-  encode: v.optional(v.union([v.literal(true), v.pipe(v.array(v.picklist(ENCODINGS, 'expected "zstd" or "gzip"')), v.minLength(1, "expected at least one format"))], 'expected true or a list like ["zstd", "gzip"]')),
+  encode: v.optional(v.union([v.literal(true), v.pipe(v.array(v.picklist(ENCODINGS, 'expected "zstd" or "gzip"')), v.minLength(1, "expected at least one format"))], 'expected true or a list of "zstd" and/or "gzip", like ["zstd", "gzip"]')),
   tls: v.optional(str('"internal", "off" or an email address')),
   headers: v.optional(v.record(v.string(), v.nullable(str("a header value (or null to remove it)")))),
   root: v.optional(str("an absolute directory path")),
