@@ -61,3 +61,10 @@ export function adapt(file: string): unknown {
   if (r.code !== 0) throw new Error(`caddy adapt ${file} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
+
+/** Async form of `run`, for code that must not block the event loop (an in-process upstream). */
+export async function runAsync(argv: string[]): Promise<Run> {
+  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, "data"), XDG_CONFIG_HOME: join(home, "config") } });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
