@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mainCaddyfile, renderSite } from "../../src/caddy/caddyfile.ts";
-import { activation, caddyReloadArgv, parseCaddyError, reloadArgv, reloadDiagnosticsArgv, runActivation, validateArgv, type ActivationIO } from "../../src/caddy/commands.ts";
+import { activation, caddyReloadArgv, parseCaddyError, reloadArgv, reloadDiagnosticsArgv, runActivation, validateArgv, type ActivationIO, type Step } from "../../src/caddy/commands.ts";
 import { parseSite } from "../../src/caddy/site.ts";
 import { caddyUnavailable, freshDir, run, runAsync, validate, write } from "./caddy.ts";
 
@@ -53,7 +53,7 @@ describe("activation as data", () => {
       { path: "/etc/caddy/sites/same.caddy", content: "same", previous: "same" },
       { path: "/etc/caddy/sites/gone.caddy", content: null, previous: "gone" },
     ]);
-    const reload = { do: "reload", argv: ["systemctl", "reload", "caddy"], diagnose: reloadDiagnosticsArgv() };
+    const reload: Step = { do: "reload", argv: ["systemctl", "reload", "caddy"], diagnose: reloadDiagnosticsArgv() };
     expect(a.apply).toEqual([
       { do: "write", path: "/etc/caddy/Caddyfile", content: "new main", mode: 0o644 },
       { do: "write", path: "/etc/caddy/sites/web.caddy", content: "site", mode: 0o644 },
@@ -61,7 +61,7 @@ describe("activation as data", () => {
       { do: "validate", argv: validateArgv("/etc/caddy/Caddyfile") },
       reload,
     ]);
-    const restore = [
+    const restore: Step[] = [
       { do: "write", path: "/etc/caddy/sites/gone.caddy", content: "gone", mode: 0o644 },
       { do: "remove", path: "/etc/caddy/sites/web.caddy" },
       { do: "write", path: "/etc/caddy/Caddyfile", content: "old main", mode: 0o644 },
