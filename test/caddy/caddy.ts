@@ -3,9 +3,10 @@
  * private HOME: `caddy validate` provisions `tls internal`'s local CA under $HOME, which must not be
  * root's real home (integrations.md §1.5; observed). Nothing here starts the caddy service.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ActivationIO } from "../../src/caddy/commands.ts";
 import { cannotRun } from "../helpers/real-host.ts";
 
 function probe(): string | undefined {
@@ -68,3 +69,14 @@ export async function runAsync(argv: string[]): Promise<Run> {
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };
 }
+
+/** The applier's part of an activation, on local files (mode applied) and local processes. */
+export const localIO: ActivationIO = {
+  async write(path, content, mode) {
+    writeFileSync(path, content, { mode });
+  },
+  async remove(path) {
+    rmSync(path, { force: true });
+  },
+  exec: runAsync,
+};

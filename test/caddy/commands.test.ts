@@ -4,12 +4,12 @@
  * removed), run against real files and Debian's real `caddy validate`.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { mainCaddyfile, renderSite } from "../../src/caddy/caddyfile.ts";
-import { activation, caddyReloadArgv, parseCaddyError, reloadArgv, reloadDiagnosticsArgv, runActivation, validateArgv, type ActivationIO, type Step } from "../../src/caddy/commands.ts";
+import { activation, caddyReloadArgv, parseCaddyError, reloadArgv, reloadDiagnosticsArgv, runActivation, validateArgv, type Step } from "../../src/caddy/commands.ts";
 import { parseSite } from "../../src/caddy/site.ts";
-import { caddyUnavailable, freshDir, run, runAsync, validate, write } from "./caddy.ts";
+import { caddyUnavailable, freshDir, localIO, run, validate, write } from "./caddy.ts";
 
 const skip = caddyUnavailable("test/caddy/commands.test.ts");
 
@@ -74,17 +74,6 @@ describe("activation as data", () => {
     expect(activation([{ path: "/a", content: "x", previous: "x" }])).toEqual({ apply: [], restoreAfterValidate: [], restoreAfterReload: [] });
   });
 });
-
-/** The applier's part, on local files (mode applied) and local processes. */
-export const localIO: ActivationIO = {
-  async write(path, content, mode) {
-    writeFileSync(path, content, { mode });
-  },
-  async remove(path) {
-    rmSync(path, { force: true });
-  },
-  exec: runAsync,
-};
 
 describe.skipIf(skip)("a config Caddy rejects is never left in place", () => {
   test("validation fails: Caddy's line (host path), every previous file back byte for byte", async () => {
