@@ -124,4 +124,14 @@ describe.skipIf(skip)("Caddy accepts every example", () => {
     // the temp path can be shown as the path on the host
     expect(parseCaddyError(r.stderr, { [file]: "/etc/caddy/sites/web.caddy" })).toBe(`Error: adapting config using caddyfile: /etc/caddy/sites/web.caddy:${line}: unrecognized directive: frobnicate`);
   });
+
+  test("raw lines with quoted braces, placeholders and backticks stay inside the one site block", () => {
+    const raw = ['respond /q "} not a close {" 200', "header X-Host {http.request.host}", "respond /b `a } b` 200", "@api {", "path /api/*", "}", "handle @api {", 'respond "api" 200', "}"];
+    const file = write(join(freshDir("raw"), "site.caddy"), renderSite(parseSite(":8084", { raw, logs: false }), {}));
+    const r = validate(file);
+    expect(`${r.code} ${r.stdout.trim()}`, r.stderr).toBe("0 Valid configuration");
+    const servers = (adapt(file) as { apps: { http: { servers: Record<string, { listen: string[] }> } } }).apps.http.servers;
+    expect(Object.values(servers).map((x) => x.listen)).toEqual([[":8084"]]);
+    expect(JSON.stringify(servers)).toContain('"body":"} not a close {"');
+  });
 });
