@@ -98,15 +98,29 @@ export interface SiteOptions {
 
 export interface MonitorOptions {
   /**
-   * An HTTP check. `url` defaults to the site's first address (`https://` unless TLS is off).
+   * An HTTP check.
    * @example http: { url: "https://example.com/health", expect: { status: 200 } }
    */
-  http?: { url?: string; expect?: { status?: number } };
+  http?: HttpCheckOptions;
   /**
    * How bad a failure is. Default "warning".
    * @example severity: "critical"
    */
   severity?: Severity;
+}
+
+export interface HttpCheckOptions {
+  /**
+   * What to request. Default: the site's first address (`https://` unless tls is "off"; a `:port`
+   * address is requested on 127.0.0.1).
+   * @example url: "https://example.com/health"
+   */
+  url?: string;
+  /**
+   * The expected response. Default `{ status: 200 }`.
+   * @example expect: { status: 204 }
+   */
+  expect?: { status?: number };
 }
 
 /** The parsed, normalized site: everything the renderer and the monitoring service need. */
@@ -157,6 +171,11 @@ export const SiteOptionsSchema = v.strictObject({
   logs: v.optional(v.union([v.literal("access"), v.literal(false)], 'expected "access" or false')),
   metrics: v.optional(v.union([v.literal("http"), v.literal(false)], 'expected "http" or false')),
 });
+
+// compile-time check that the documented type and the schema agree
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type _SiteOptionsAgree = Assert<Same<v.InferInput<typeof SiteOptionsSchema>, SiteOptions>>;
+type Assert<T extends true> = T;
 
 const KEYS = "path, aliases, reverseProxy, encode, tls, headers, root, fileServer, raw, monitor, logs, metrics";
 
