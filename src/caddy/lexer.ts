@@ -105,7 +105,10 @@ function findHeredocEnd(text: string, from: number, marker: string): number {
   while (at <= text.length) {
     const nl = text.indexOf("\n", at);
     const stop = nl < 0 ? text.length : nl;
-    if (text.slice(at, stop).trimStart() === marker) return stop;
+    // Caddy ends the heredoc as soon as the marker follows a line's indentation; arguments may follow
+    const row = text.slice(at, stop);
+    const indent = row.length - row.trimStart().length;
+    if (row.startsWith(marker, indent)) return at + indent + marker.length;
     if (nl < 0) return -1;
     at = nl + 1;
   }
