@@ -5,9 +5,13 @@ import { HostKitError } from "../model/errors.ts";
 import type { Plan } from "../model/plan.ts";
 import { down, type BackupRef } from "../plan/down.ts";
 import { formatPlan } from "../plan/format.ts";
-import { readPlanFile, writePlanFile } from "../artifacts/plan-file.ts";
+import { readPlanFile } from "../artifacts/plan-file.ts";
 import type { RunRecord, RunStore } from "../artifacts/runs.ts";
-import { jsonArg, printJson, repeated, requireArg } from "./common.ts";
+import { printJson, repeated, requireArg } from "./common.ts";
+import { commonArgs } from "./flags.ts";
+import { selectArgs, selectKeys, selection, type Selection } from "./select.ts";
+import { savePlan } from "./save.ts";
+import { withBackupText } from "./down-view.ts";
 import { targetFlags } from "./target-args.ts";
 import { useColor } from "./output.ts";
 import { chosenTarget, runsRootArgs, runStoreFor, targetOnlyArgs } from "./runs.ts";
@@ -21,17 +25,30 @@ function pickRun(store: RunStore, o: { run?: string; last?: boolean; project?: s
   if (!last) throw new HostKitError({ message: `no tracked up run under ${store.paths.root}${o.target ? ` for ${o.target.name}` : ""}`, hint: "runs are recorded by hostkit apply --track" });
   const undone = all.find((r) => r.direction === "down" && r.status === "ok" && r.from?.run === last.id);
   if (!last.changes.some((c) => c.status === "applied" || c.status === "skipped")) consola.warn(`run ${last.id} (the newest up run) applied nothing${last.error ? ` (${last.error.split("\n")[0]})` : ""}; choose another with --run ID`);
-  if (undone) consola.warn(`run ${last.id} was already rolled back by run ${undone.id}; its down plan will be refused as stale unless the host is back to what it left (choose another with --run ID)`);
+  if (undone) throw new HostKitError({ message: `run ${last.id} was already rolled back by run ${undone.id}`, hint: "nothing to reverse; hostkit runs FILE lists the runs (choose another with --run ID)" });
   return last;
 }
 
 /** The down plan of a tracked run: only what it applied, previous file-like state from its backups. */
-export function downOfRun(record: RunRecord, only: string[]): Plan {
+export function downOfRun(record: RunRecord, only?: string[]): Plan {
   const plan = readPlanFile(record.plan);
   const backups: Record<string, BackupRef> = {};
   for (const c of record.changes) if (c.backup) backups[c.key] = { run: record.id, path: c.backup.path, sha256: c.backup.sha256 };
   if (record.status === "running") consola.warn(`run ${record.id} did not finish (status "running"): reversing the changes it recorded as applied`);
-  return down(plan, { results: record.changes, backups, run: record.id, planPath: record.plan, only });
+  return down(plan, { results: record.changes, backups, run: record.id, planPath: record.plan, ...(only ? { only } : {}) });
+}
+
+/**
+ * --only/--ignore on down: the up plan's keys they select (exact keys kept as given, so down()
+ * can say "was not applied by the run"); undefined when neither is given.
+ */
+function onlyKeys(up: Plan, sel: Selection, record?: RunRecord): string[] | undefined {
+  if (!sel.only.length && !sel.ignore.length) return undefined;
+  const applied = record ? new Set(record.changes.filter((c) => c.status === "applied" || c.status === "skipped").map((c) => c.key)) : undefined;
+  const keys = up.changes.filter((c) => c.action !== "noop" && c.type !== "systemd" && c.type !== "service_state" && (!applied || applied.has(c.key) || sel.only.includes(c.key))).map((c) => c.key);
+  const selected = selectKeys(keys, sel, "change in the plan");
+  if (!selected.length) throw new HostKitError({ key: "--ignore", message: "leaves nothing to reverse" }, 2);
+  return selected;
 }
 
 export default defineCommand({
@@ -41,14 +58,15 @@ export default defineCommand({
     ...requireArg,
     ...targetOnlyArgs,
     ...runsRootArgs,
-    out: { type: "string", description: "Write the down plan (JSON) to FILE", valueHint: "FILE" },
-    only: { type: "string", description: "Reverse only TYPE:ID (repeatable)", valueHint: "TYPE:ID" },
+    ...selectArgs,
+    out: { type: "string", description: "Write the down plan (JSON, kind hostkit.plan) to FILE", valueHint: "FILE" },
     run: { type: "string", description: "Reverse a tracked run", valueHint: "RUN_ID" },
     last: { type: "boolean", description: "Reverse the newest tracked up run on the target" },
-    ...jsonArg,
+    json: { type: "boolean", description: "Print the down plan as JSON (kind hostkit.plan)" },
+    ...commonArgs,
   },
   async run({ args, rawArgs }) {
-    const only = repeated(rawArgs, "only");
+    const sel = selection(rawArgs);
     let plan: Plan;
     if (args.run || args.last) {
       if (args.run && args.last) throw new HostKitError({ message: "choose --run ID or --last" });
@@ -57,14 +75,16 @@ export default defineCommand({
       const store = await runStoreFor({ ...(args.plan ? { file: args.plan } : {}), ...(project ? { project } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}) });
       const target = chosenTarget(project, targetFlags(args, rawArgs));
       const record = pickRun(store, { ...(args.run ? { run: args.run } : { last: true }), ...(project ? { project: project.project } : {}), ...(target ? { target } : {}) });
-      plan = downOfRun(record, only);
+      plan = downOfRun(record, onlyKeys(readPlanFile(record.plan), sel, record));
     } else {
       if (!args.plan) throw new HostKitError({ message: "hostkit down needs the up PLAN file (or --run ID / --last with the infra FILE)", hint: "hostkit down up.plan.json --out down.plan.json" });
-      plan = down(readPlanFile(args.plan), { only, planPath: args.plan });
+      const up = readPlanFile(args.plan);
+      const only = onlyKeys(up, sel);
+      plan = down(up, { ...(only ? { only } : {}), planPath: args.plan });
     }
-    if (args.out) writePlanFile(args.out, plan);
+    if (args.out) savePlan(args.out, plan);
     if (args.json) printJson(plan);
-    else process.stdout.write(`${formatPlan(plan, { color: useColor() })}\n${args.out ? `Saved to ${args.out}\n` : ""}`);
+    else process.stdout.write(`${formatPlan(withBackupText(plan), { color: useColor() })}\n${args.out ? `Saved to ${args.out}\n` : ""}`);
     return 0;
   },
 });

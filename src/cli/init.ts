@@ -8,6 +8,7 @@ import { defineCommand } from "citty";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { HostKitError } from "../model/errors.ts";
+import { commonArgs } from "./flags.ts";
 
 /** Injected by build/compile.ts: the output of build/dsl-types.ts. */
 declare const HOSTKIT_DSL_TYPES: string | undefined;
@@ -53,6 +54,7 @@ export default defineCommand({
   args: {
     dir: { type: "positional", description: "Folder of the infra files, or an infra file (default: the current folder)", required: false },
     force: { type: "boolean", description: "Replace an existing tsconfig.json" },
+    ...commonArgs,
   },
   async run({ args }) {
     const target = resolve(args.dir ?? ".");
