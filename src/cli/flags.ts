@@ -6,6 +6,9 @@
  */
 import type { ArgsDef } from "citty";
 import { HostKitError } from "../model/errors.ts";
+import { closest } from "../model/nearest.ts";
+
+export { closest };
 
 /** Exit codes, documented in `hostkit --help` and README.md. */
 export const EXIT = {
@@ -34,34 +37,6 @@ const INTEGER_FLAGS: Record<string, { min: number; max?: number }> = {
 /** A usage error: the command line itself is wrong. Exit 2 (see EXIT). */
 export function usageError(message: string, hint?: string): HostKitError {
   return new HostKitError({ message, ...(hint ? { hint } : {}) }, EXIT.usage);
-}
-
-/** Damerau-free Levenshtein distance, for "did you mean". */
-export function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-/** The closest candidate to `word`, when it is close enough to be a typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dist = distance(word, c);
-    if (dist < bestD) [best, bestD] = [c, dist];
-  }
-  if (best === undefined) return undefined;
-  const prefix = best.startsWith(word) || word.startsWith(best);
-  return bestD <= Math.max(2, Math.floor(best.length / 3)) || (prefix && word.length >= 3) ? best : undefined;
 }
 
 interface FlagInfo {
