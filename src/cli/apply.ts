@@ -161,7 +161,7 @@ export default defineCommand({
           else process.stderr.write(`${report}${r.rollback ? `\n${describeRollback(r)}` : ""}\n`);
           code = r.status === "interrupted" ? 130 : 1;
         } else if (args.json) process.stdout.write(eventLine({ type: "result", target: targets[i]!.info.name, ...r }));
-        else process.stdout.write(`${who}Applied ${r.results.length} change(s): run ${r.runId}\n`);
+        else process.stdout.write(`${who}applied: run ${r.runId} (${r.results.length} change(s))\n`);
       }
       return code;
     } finally {

@@ -24,7 +24,8 @@ export function repeated(rawArgs: string[], flag: string): string[] {
 }
 
 export function needFile(file: string | undefined, verb: string): string {
-  if (!file) throw new HostKitError({ message: `hostkit ${verb} needs an infra FILE`, hint: `hostkit ${verb} --help` });
+  // A missing argument is a usage error (exit 2).
+  if (!file) throw new HostKitError({ message: `hostkit ${verb} needs an infra FILE`, hint: `hostkit ${verb} --help` }, 2);
   return file;
 }
 

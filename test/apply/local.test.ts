@@ -58,7 +58,7 @@ test.skipIf(!canUseradd)("account, owned directory and file, env file and comman
   expect(statSync(join(dir, "out.txt")).uid).toBe(id("-u"));
 
   const again = await hostkit(["plan", config, "--local", "--json"]);
-  const plan = JSON.parse(again.stdout) as Plan;
+  const plan = (JSON.parse(again.stdout) as { plans: Plan[] }).plans[0]!;
   // Only the command declared to run on every apply remains.
   expect(plan.changes.map((c) => `${c.action} ${c.key}: ${c.reason}`)).toEqual(["run command:record: runs on every apply"]);
   expect(plan.summary.noop).toBe(4);

@@ -93,6 +93,6 @@ describe("hostkit schema plan", async () => {
   test("an unknown artifact is a clear error", async () => {
     const r = await hostkit(["schema", "runs-of-the-mill"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error: schema "runs-of-the-mill": is not an artifact HostKit knows');
+    expect(r.stderr).toContain('error: schema "runs-of-the-mill": is not a JSON output HostKit knows');
   });
 });
