@@ -15,12 +15,13 @@ import { commonArgs } from "./flags.ts";
 import { ignoredKeys, selectArgs, selection } from "./select.ts";
 import { eventLine } from "./json.ts";
 import { refusePlanAsInfraFile } from "./plan-args.ts";
-import { alreadyRolledBack, downAlreadyApplied } from "./down-view.ts";
+import { alreadyRolledBack, downAlreadyApplied, withBackupText } from "./down-view.ts";
 import { resourceKey } from "../model/resource.ts";
 import { targetArgs, targetFlags } from "./target-args.ts";
 import { eventPrinter, useColor } from "./output.ts";
 import { commandLine } from "../targets/shell.ts";
-import { describeRollback, parseDuration, runEventLine, runPlan, type RunOutcome } from "../apply/rollback.ts";
+import { parseDuration, runPlan, type RunOutcome } from "../apply/rollback.ts";
+import { runEventNote, runReport } from "./run-report.ts";
 import { planProject, runsRootArgs, runStoreFor } from "./runs.ts";
 
 export const applyArgs = {
@@ -115,7 +116,7 @@ export default defineCommand({
             plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore });
           }
           if (args.json) process.stdout.write(eventLine({ type: "plan", target: t.info.name, plan }));
-          else process.stdout.write(`${formatPlan(plan, { color: useColor() })}\n`);
+          else process.stdout.write(`${formatPlan(withBackupText(plan), { color: useColor() })}\n`);
           if (!hasChanges(plan)) return undefined;
           if (args["dry-run"]) {
             if (args.json) process.stdout.write(eventLine({ type: "dry-run", target: t.info.name, plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, t.ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) }));
@@ -129,8 +130,8 @@ export default defineCommand({
           else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
           const print = eventPrinter(!!args.json, prefix, t.info.name);
           const onEvent: typeof print = (e) => {
-            const line = args.json ? undefined : runEventLine(e);
-            if (line) (e.type.startsWith("rollback") ? consola.warn : consola.info)(`${prefix}${line}`);
+            const line = args.json ? undefined : runEventNote(e);
+            if (line) consola.info(`${prefix}${line}`);
             print(e);
           };
           return await runPlan(plan, {
@@ -153,12 +154,8 @@ export default defineCommand({
         if (!r) continue;
         const who = multi ? `[${targets[i]!.info.name}] ` : "";
         if (r.status !== "ok") {
-          const applied = r.results.filter((x) => x.status === "applied" || x.status === "skipped").map((x) => x.key);
-          const failed = r.results.filter((x) => x.status === "failed");
-          const pending = r.results.filter((x) => x.status === "pending").map((x) => x.key);
-          const report = [`${who}run ${r.runId} ${r.status}.`, `  applied (${applied.length}): ${applied.join(", ") || "none"}`, ...failed.map((f) => `  failed: ${f.key}: ${f.error}`), `  not applied (${pending.length}): ${pending.join(", ") || "none"}`].join("\n");
           if (args.json) process.stdout.write(eventLine({ type: "result", target: targets[i]!.info.name, ...r }));
-          else process.stderr.write(`${report}${r.rollback ? `\n${describeRollback(r)}` : ""}\n`);
+          else process.stderr.write(`${runReport(r, who)}\n`);
           code = r.status === "interrupted" ? 130 : 1;
         } else if (args.json) process.stdout.write(eventLine({ type: "result", target: targets[i]!.info.name, ...r }));
         else process.stdout.write(`${who}applied: run ${r.runId} (${r.results.length} change(s))\n`);
