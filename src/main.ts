@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     const { setupOutput } = await import("./cli/output.ts");
     setupOutput({ verbose, quiet: has(rest, "--quiet", "-q") || has(argv.slice(0, i), "--quiet", "-q") });
     const { guardPassword } = await import("./cli/password.ts");
-    guardPassword(rest);
+    await guardPassword(rest);
     const { runCommand } = await import("citty");
     // Run the verb directly: citty drops a sub-command's return value, which carries our exit code.
     const { result } = await runCommand(cmd, { rawArgs: rest });
