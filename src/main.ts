@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     const rest = argv.slice(i + 1);
     if (verb === "help") {
       const topic = rest.find((a) => !a.startsWith("-"));
-      if (topic === undefined) return out(mainHelp());
+      if (topic === undefined) return out(help || has(rest, "--help", "-h") ? await verbHelp("help") : mainHelp());
       if (!VERBS[topic]) throw unknownVerb(topic);
       return out(await verbHelp(topic));
     }
