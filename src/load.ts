@@ -9,7 +9,7 @@ import type { ProjectDecl } from "./dsl/decl.ts";
 import { displayPath, userFrame } from "./dsl/location.ts";
 import { compile, type CompiledProject } from "./compile/index.ts";
 import { HostKitError, type Diagnostic } from "./model/errors.ts";
-import { collectDiagnostics } from "./dsl/collect.ts";
+import { collectSync, DeclarationErrors, EARLIER, MAX_DIAGNOSTICS } from "./dsl/collect.ts";
 import { closestName, lineOf } from "./dsl/import-errors.ts";
 
 let registered = false;
@@ -61,7 +61,9 @@ function userCodeError(e: unknown, file: string): HostKitError {
   const resolveError = importProblem(err, file);
   if (resolveError) return new HostKitError(resolveError);
   const source = userFrame(String(err?.stack ?? "")) ?? { file, line: 1 };
-  return new HostKitError({ source, message: `${err?.name ?? "Error"}: ${err?.message ?? String(e)}` });
+  // Mistakes project() recorded before the infra file's own code threw come first.
+  const earlier = (err as { [EARLIER]?: Diagnostic[] })?.[EARLIER] ?? [];
+  return new HostKitError([...earlier, { source, message: `${err?.name ?? "Error"}: ${err?.message ?? String(e)}` }]);
 }
 
 /**
@@ -122,31 +124,44 @@ async function evaluate(file: string, opts: LoadOptions): Promise<ProjectDecl> {
   return decl;
 }
 
-/**
- * Run `fn` collecting DSL errors (src/dsl/collect.ts) and throw them all together, in file order,
- * with the error that stopped it (if any) last.
- */
-async function allErrors<T>(fn: () => Promise<T>): Promise<T> {
-  const { value, error, diagnostics } = await collectDiagnostics(fn);
-  if (error !== undefined && !(error instanceof HostKitError)) throw error;
-  // File order (a stable sort: diagnostics without a line keep their place at the end).
-  const all = [...diagnostics, ...(error instanceof HostKitError ? error.diagnostics : [])]
+/** File order (a stable sort: diagnostics without a line keep their place at the end). */
+function inFileOrder(list: Diagnostic[]): Diagnostic[] {
+  return list
     .map((d, i) => ({ d, i }))
     .sort((x, y) => (x.d.source?.line ?? Infinity) - (y.d.source?.line ?? Infinity) || x.i - y.i)
     .map((x) => x.d);
-  if (all.length) throw new HostKitError(all);
-  return value as T;
+}
+
+/** compile() with a collector open: all its mistakes, not only the first. */
+function compileCollecting(decl: ProjectDecl): { project?: CompiledProject; diagnostics: Diagnostic[]; error?: unknown } {
+  const { value, error, diagnostics } = collectSync(() => compile(decl));
+  if (error instanceof HostKitError) return { diagnostics: [...diagnostics, ...error.diagnostics] };
+  return { ...(value ? { project: value } : {}), diagnostics, ...(error !== undefined ? { error } : {}) };
 }
 
 export async function loadDecl(file: string, opts: LoadOptions = {}): Promise<ProjectDecl> {
-  return allErrors(() => evaluate(file, opts));
+  return evaluate(file, opts);
 }
 
 /**
- * Load and compile an infra file. Every mistake the DSL and the compiler find is reported at once.
+ * Load and compile an infra file. Every mistake the DSL and the compiler find is reported at once,
+ * in file order (up to 20).
  * @example
  * const project = await load("infra/config.ts");
  */
 export async function load(file: string, opts: LoadOptions = {}): Promise<CompiledProject> {
-  return allErrors(async () => compile(await evaluate(file, opts)));
+  let decl: ProjectDecl;
+  try {
+    decl = await evaluate(file, opts);
+  } catch (e) {
+    if (!(e instanceof DeclarationErrors)) throw e;
+    // Compile what could be declared: its mistakes join the list (an exception there is a
+    // consequence of the ones already found, and left out).
+    const more = compileCollecting(e.partial as ProjectDecl).diagnostics;
+    throw new HostKitError(inFileOrder([...e.diagnostics, ...more]).slice(0, MAX_DIAGNOSTICS));
+  }
+  const { project, diagnostics, error } = compileCollecting(decl);
+  if (error !== undefined) throw error;
+  if (diagnostics.length) throw new HostKitError(inFileOrder(diagnostics));
+  return project!;
 }

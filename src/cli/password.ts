@@ -43,8 +43,8 @@ async function wipeKernelArgv(): Promise<void> {
 
 export async function guardPassword(rawArgs: readonly string[]): Promise<void> {
   if (!rawArgs.some((a) => a === "--password" || a.startsWith("--password="))) return;
-  process.stderr.write(`warning: ${PASSWORD_WARNING}\n`);
   await wipeKernelArgv();
+  process.stderr.write(`warning: ${PASSWORD_WARNING}\n`);
   for (let i = 0; i < process.argv.length; i++) {
     const a = process.argv[i]!;
     if (a === "--password" && i + 1 < process.argv.length) process.argv[i + 1] = "***";

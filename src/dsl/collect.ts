@@ -1,8 +1,8 @@
 /**
- * @internal Reporting every mistake of an infra file at once. While `load()` evaluates an infra file
- * it opens a collector: a DSL call that fails records its diagnostic here and evaluation goes on
- * (the call returns a harmless placeholder), so a file with three mistakes gets three diagnostics.
- * Outside `load()` (the runtime API in a program) nothing collects and the first error throws.
+ * @internal Reporting every mistake of an infra file at once. `project()` runs its callback with a
+ * collector open: a DSL call that fails records its diagnostic here and evaluation goes on (the
+ * call returns a harmless placeholder), and project() then throws them all together. `load()`
+ * compiles what could be declared the same way, so compile-time mistakes join the list.
  */
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
 
@@ -11,18 +11,48 @@ export const MAX_DIAGNOSTICS = 20;
 
 let sink: Diagnostic[] | undefined;
 
-/** Collect DSL errors while `fn` runs; returns them with fn's result (or its own exception). */
-export async function collectDiagnostics<T>(fn: () => Promise<T>): Promise<{ value?: T; error?: unknown; diagnostics: Diagnostic[] }> {
+/**
+ * Run `fn` synchronously with a collector open: DSL errors inside it are recorded instead of thrown.
+ * Synchronous on purpose: a collector open across an await would catch other code's errors.
+ */
+export function collectSync<T>(fn: () => T): { value?: T; error?: unknown; diagnostics: Diagnostic[] } {
   const outer = sink;
   const mine: Diagnostic[] = [];
   sink = mine;
   try {
-    return { value: await fn(), diagnostics: mine };
+    return { value: fn(), diagnostics: mine };
   } catch (error) {
     return { error, diagnostics: mine };
   } finally {
     sink = outer;
   }
+}
+
+/** Every mistake of a project's declarations, with what could be declared (load() compiles it too). */
+export class DeclarationErrors extends HostKitError {
+  constructor(
+    diagnostics: Diagnostic[],
+    readonly partial: unknown,
+  ) {
+    super(diagnostics);
+  }
+}
+
+/** Diagnostics recorded before a non-HostKit exception (a TypeError in the infra file), carried on it. */
+export const EARLIER = Symbol("hostkit.earlierDiagnostics");
+
+/**
+ * Run a project's callback collecting its mistakes; throw them all at once (a DeclarationErrors
+ * carrying the partial declaration), or the infra file's own exception with the earlier ones on it.
+ */
+export function declareCollecting(partial: unknown, fn: () => void): void {
+  const { error, diagnostics } = collectSync(fn);
+  if (error === undefined && !diagnostics.length) return;
+  if (error !== undefined && !(error instanceof HostKitError)) {
+    if (diagnostics.length && error && typeof error === "object") (error as { [EARLIER]?: Diagnostic[] })[EARLIER] = diagnostics;
+    throw error;
+  }
+  throw new DeclarationErrors([...diagnostics, ...(error instanceof HostKitError ? error.diagnostics : [])], partial);
 }
 
 /**
