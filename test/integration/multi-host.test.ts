@@ -105,7 +105,8 @@ export default project("hkmulti", (p) => {
     expect(r.stdout).toContain("Plan for hkmulti on a");
     expect(r.stdout).toMatch(/Plan for hkmulti on a[^\n]*\n+No changes/);
     const out = r.stdout + r.stderr;
-    expect(out).toContain(`[b] directory:${data}`);
+    expect(out).toContain(`[b] ✗ directory:${data} failed`);
+    expect(r.stderr).toMatch(/^error: \[b\] run \S+ failed\.$/m);
     expect(out).toMatch(/failed: directory:/);
   }, TEST_MS);
 });
