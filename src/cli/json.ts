@@ -10,7 +10,7 @@
  *   hostkit.runs    runs --json (and runs --prune --json)                     schema runs
  */
 import * as v from "valibot";
-import { PlanSchema, TargetInfoSchema, type Plan } from "../model/plan.ts";
+import { PlanSchema, type Plan } from "../model/plan.ts";
 import { ResourceSchema, SourceLocSchema } from "../model/resource.ts";
 import { RunRecordSchema, type RunRecord } from "../artifacts/runs.ts";
 
@@ -39,7 +39,8 @@ const ev = <T extends string, E extends v.ObjectEntries>(type: T, entries: E) =>
   v.object({ ...envelope("hostkit.event"), type: v.literal(type), ...entries });
 const Action = v.picklist(["create", "update", "delete", "run", "noop"]);
 const Status = v.picklist(["ok", "failed", "interrupted"]);
-const Prefixed = { target: v.optional(v.string()) };
+/** The host the event is about (apply adds it to every event). */
+const Prefixed = { target: v.string() };
 
 /** apply --json: the events of a run, in order, one JSON object per line. */
 export const EventSchema = v.variant("type", [
@@ -73,8 +74,6 @@ export const RunsSchema = v.union([
   v.object({ ...envelope("hostkit.runs"), runs: v.array(RunRecordSchema) }),
   v.object({ ...envelope("hostkit.runs"), removed: v.array(v.string()) }),
 ]);
-
-export const TargetSchema = TargetInfoSchema;
 
 export function plansDoc(plans: Plan[]) {
   return { kind: "hostkit.plans" as const, formatVersion: JSON_FORMAT_VERSION, plans };
