@@ -111,6 +111,24 @@ describe("human output", () => {
     expect(off.stdout).not.toContain(ESC);
   });
 
+  test("colour on a terminal (a pty from util-linux `script`), none there with NO_COLOR=1", async () => {
+    const script = Bun.which("script");
+    if (!script) {
+      console.log("[skip] output.test.ts: `script` (util-linux) is not installed: no pty to test colour on a terminal");
+      return;
+    }
+    const file = infra("v1.ts", v1);
+    const onTty = async (noColor: string) => {
+      const p = Bun.spawn([script, "-qec", `${await binary()} plan ${file} --root ${join(dir, "tty")}`, "/dev/null"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: noColor, FORCE_COLOR: "" } });
+      const [out] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+      return out;
+    };
+    expect(await onTty("")).toContain(`${ESC}32m+ directory:/etc/demo`);
+    const plain = await onTty("1");
+    expect(plain).toContain("+ directory:/etc/demo");
+    expect(plain).not.toContain(ESC);
+  });
+
   test("a failed change: its error printed once, no badges, one error line", async () => {
     const failRoot = join(dir, "fail-once");
     mkdirSync(join(failRoot, "etc"), { recursive: true });
