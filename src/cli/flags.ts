@@ -62,9 +62,10 @@ function flagTable(args: ArgsDef): { long: Map<string, FlagInfo>; short: Map<str
   return { long, short, positionals };
 }
 
-function checkValue(flag: FlagInfo, value: string, verb: string): void {
+function checkValue(flag: FlagInfo, value: string, verb: string, short: ReadonlyMap<string, FlagInfo>): void {
   const spelled = `--${flag.name}`;
-  if (value === "" || value.startsWith("-") && !/^-\d/.test(value)) {
+  // The next word is another flag, not this one's value (a value may start with "-", e.g. a password).
+  if (value === "" || value.startsWith("--") || (value.length === 2 && value[0] === "-" && short.has(value[1]!))) {
     throw usageError(`${spelled} needs a value`, `hostkit ${verb} --help`);
   }
   const range = INTEGER_FLAGS[flag.name];
@@ -111,7 +112,7 @@ export function checkArgs(verb: string, args: ArgsDef, rawArgs: readonly string[
       }
       const value = eq === -1 ? rawArgs[++i] : a.slice(eq + 1);
       if (value === undefined) throw usageError(`--${flag.name} needs a value`, `hostkit ${verb} --help`);
-      checkValue(flag, value, verb);
+      checkValue(flag, value, verb, short);
       continue;
     }
     if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
@@ -122,7 +123,7 @@ export function checkArgs(verb: string, args: ArgsDef, rawArgs: readonly string[
         if (flag.type !== "boolean") {
           const value = j === a.length - 2 ? rawArgs[++i] : a.slice(j + 2);
           if (value === undefined) throw usageError(`-${ch} needs a value`);
-          checkValue(flag, value, verb);
+          checkValue(flag, value, verb, short);
           break;
         }
       }
