@@ -155,29 +155,3 @@ export async function runPlan(plan: Plan, o: RunOptions): Promise<RunOutcome> {
   return out;
 }
 
-/** A progress line for the run's own events (record path, rollback start/end); undefined for others. */
-export function runEventLine(e: { type: string; [k: string]: unknown }): string | undefined {
-  if (e.type === "run.record") return `run record: ${e.path as string}`;
-  if (e.type === "rollback.start") return `rolling back run ${e.runId as string}: ${e.reason as string}`;
-  if (e.type === "rollback.done") return `rollback of run ${e.runId as string}${e.rollbackRunId ? ` (run ${e.rollbackRunId as string})` : ""}: ${e.status as string}`;
-  return undefined;
-}
-
-/** What the rollback did, for the report after a failed run. */
-export function describeRollback(out: RunOutcome): string {
-  const rb = out.rollback;
-  if (!rb) return "";
-  const lines = [`rolled back because ${out.failure ?? "the run failed"}.`];
-  if (rb.error) lines.push(`  the rollback could not run: ${rb.error}`);
-  else if (!rb.result) lines.push("  nothing to roll back: the run applied nothing reversible.");
-  else {
-    const r = rb.result;
-    const applied = r.results.filter((x) => x.status === "applied" || x.status === "skipped").map((x) => x.key);
-    lines.push(`  rollback run ${r.runId} ${r.status}: reverted (${applied.length}): ${applied.join(", ") || "none"}`);
-    for (const f of r.results.filter((x) => x.status === "failed")) lines.push(`  rollback failed: ${f.key}: ${f.error}`);
-    const pending = r.results.filter((x) => x.status === "pending").map((x) => x.key);
-    if (pending.length) lines.push(`  not reverted (${pending.length}): ${pending.join(", ")}`);
-  }
-  for (const w of rb.plan.warnings) lines.push(`  warning: ${w}`);
-  return lines.join("\n");
-}
