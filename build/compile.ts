@@ -13,7 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { generateDslTypes } from "./dsl-types.ts";
+import { BUN_GLOBALS, generateDslTypes, nodeTypeFiles } from "./dsl-types.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 
@@ -51,6 +51,9 @@ export async function compileBinary(opts: CompileOptions): Promise<{ outfile: st
       "process.env.NODE_ENV": JSON.stringify("production"),
       HOSTKIT_BUILD_COMMIT: JSON.stringify(commit),
       HOSTKIT_DSL_TYPES: JSON.stringify(types),
+      // Node's types for `hostkit init` (~2 MB of text, gzipped): infra files use process.env, node:fs…
+      HOSTKIT_NODE_TYPES: JSON.stringify(Buffer.from(Bun.gzipSync(JSON.stringify(nodeTypeFiles()))).toString("base64")),
+      HOSTKIT_BUN_TYPES: JSON.stringify(BUN_GLOBALS),
     },
   });
   if (!result.success) {

@@ -11,15 +11,18 @@
  *   bun build/dsl-types.ts [OUT]     # print (or write) the bundle
  */
 import { dirname, join, relative, resolve } from "node:path";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import ts from "typescript";
 import { INIT_TSCONFIG } from "../src/cli/init.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 
-/** Public module name → source entry. Providers add lines here ("hostkit/caddy"…). */
+/**
+ * Public module name → source entry. Providers add lines here ("hostkit/caddy"…). The entry is the
+ * whole "hostkit" module: the DSL and the runtime API (load, plan, apply, formatPlan, Target…).
+ */
 export const TYPE_ENTRIES: Record<string, string> = {
-  hostkit: "src/dsl/index.ts",
+  hostkit: "src/index.ts",
 };
 
 /** Packages whose types are left out: only load-time validation uses them. */
@@ -62,7 +65,29 @@ function emitDeclarations(): Map<string, string> {
   });
   const errors = result.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length) throw new Error(ts.formatDiagnostics(errors, formatHost));
+  expandSchemaTypes(out, program);
   return out;
+}
+
+/**
+ * Types inferred from valibot schemas (`export type Plan = v.InferOutput<typeof PlanSchema>`) would
+ * need valibot's types; replace each with the structural type the checker computes for it, so the
+ * runtime API's types (Plan, Change, Resource…) reach editors without any package.
+ */
+function expandSchemaTypes(emitted: Map<string, string>, program: ts.Program): void {
+  const checker = program.getTypeChecker();
+  const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.InTypeAlias | ts.TypeFormatFlags.UseStructuralFallback;
+  for (const [id, text] of emitted) {
+    const source = program.getSourceFile(join(REPO, "src", `${id}.ts`));
+    if (!source) continue;
+    const expanded = text.replace(/^(\s*export type (\w+) = )v\.Infer(?:Output|Input)<typeof \w+>;$/gm, (whole, head: string, name: string) => {
+      const decl = source.statements.find((st): st is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(st) && st.name.text === name);
+      if (!decl) return whole;
+      const type = checker.getTypeFromTypeNode(decl.type);
+      return `${head}${checker.typeToString(type, undefined, flags)};`;
+    });
+    emitted.set(id, expanded);
+  }
 }
 
 const formatHost: ts.FormatDiagnosticsHost = {
@@ -218,11 +243,64 @@ function indent(text: string): string {
     .join("\n");
 }
 
-/** Compile a probe infra file against the bundle alone (no node_modules, no Bun types). */
+/**
+ * Node's type declarations (@types/node, MIT), embedded so infra files can use `process.env`,
+ * `node:fs`, `node:path`, `URL`, `console`… with nothing installed: `hostkit init` writes them to
+ * `.hostkit/types/node/` (a type root of the tsconfig it writes), with undici-types (MIT) which
+ * they import. Relative path → text.
+ */
+export function nodeTypeFiles(): Record<string, string> {
+  const root = join(REPO, "node_modules/@types/node");
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+  const out: Record<string, string> = {
+    "package.json": `${JSON.stringify({ name: "@types/node", version: pkg.version, license: "MIT", types: "index.d.ts" }, null, 2)}\n`,
+    LICENSE: readFileSync(join(root, "LICENSE"), "utf8"),
+  };
+  for (const f of new Bun.Glob("**/*.d.ts").scanSync(root)) {
+    if (f.startsWith("ts5.6/")) continue; // for TypeScript 5.6 and older only (typesVersions)
+    out[f] = readFileSync(join(root, f), "utf8");
+  }
+  // @types/node's fetch types come from undici-types (MIT): beside it, where module resolution looks.
+  const undici = join(REPO, "node_modules/undici-types");
+  for (const f of new Bun.Glob("*.d.ts").scanSync(undici)) out[`node_modules/undici-types/${f}`] = readFileSync(join(undici, f), "utf8");
+  out["node_modules/undici-types/package.json"] = readFileSync(join(undici, "package.json"), "utf8");
+  return out;
+}
+
+/** What Bun adds to `import.meta` (infra files run on Bun): declared beside Node's types. */
+export const BUN_GLOBALS = [
+  "// Bun's additions to import.meta (infra files run on Bun). Written by `hostkit init`.",
+  "interface ImportMeta {",
+  "  /** The folder of this file. */",
+  "  readonly dir: string;",
+  "  readonly dirname: string;",
+  "  /** The file name, without its folder. */",
+  "  readonly file: string;",
+  "  /** The absolute path of this file. */",
+  "  readonly path: string;",
+  "  readonly filename: string;",
+  "  /** True in the entry file. */",
+  "  readonly main: boolean;",
+  "}",
+  "",
+].join("\n");
+
+/** Compile probe files against the bundle, Node's types and the init tsconfig alone (no node_modules). */
 function selfCheck(bundle: string): void {
   const dir = "/__hostkit_types_check__";
+  const node = Object.fromEntries(Object.entries(nodeTypeFiles()).map(([f, text]) => [`${dir}/.hostkit/types/node/${f}`, text]));
   const files: Record<string, string> = {
-    [`${dir}/hostkit.d.ts`]: bundle,
+    ...node,
+    [`${dir}/.hostkit/types/hostkit.d.ts`]: bundle,
+    [`${dir}/.hostkit/types/bun.d.ts`]: BUN_GLOBALS,
+    [`${dir}/program.ts`]: [
+      'import { readFileSync } from "node:fs";',
+      'import { join } from "node:path";',
+      'import { load, plan, formatPlan, Target, type Plan } from "hostkit";',
+      "const project = await load(join(import.meta.dir, process.env.INFRA ?? \"config.ts\"));",
+      'const p: Plan = await plan(project, { target: Target.root("/tmp/x") });',
+      "console.log(formatPlan(p), new URL(\"https://example.com\").host, readFileSync(\"/etc/hostname\", \"utf8\"));",
+    ].join("\n"),
     [`${dir}/probe.ts`]: [
       'import { project, secretEnv, Storage, Sandbox, Resources, type ServiceScope } from "hostkit";',
       "const helper = (s: ServiceScope) => s.rootPath(\"data\");",
@@ -243,9 +321,11 @@ function selfCheck(bundle: string): void {
   const fileExists = host.fileExists.bind(host);
   host.readFile = (f) => files[f] ?? readFile(f);
   host.fileExists = (f) => f in files || fileExists(f);
+  const directoryExists = host.directoryExists?.bind(host);
+  host.directoryExists = (d) => Object.keys(files).some((f) => f.startsWith(`${d}/`)) || !!directoryExists?.(d);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (f, lang, ...rest) => (f in files ? ts.createSourceFile(f, files[f]!, lang) : getSourceFile(f, lang, ...rest));
-  const program = ts.createProgram(Object.keys(files), options, host);
+  const program = ts.createProgram([`${dir}/probe.ts`, `${dir}/program.ts`, `${dir}/.hostkit/types/hostkit.d.ts`, `${dir}/.hostkit/types/bun.d.ts`], options, host);
   const diags = ts.getPreEmitDiagnostics(program);
   if (diags.length) throw new Error(`the generated DSL types do not type-check:\n${ts.formatDiagnostics(diags, formatHost)}`);
 }

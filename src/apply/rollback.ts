@@ -14,6 +14,7 @@ import type { RunRecord, RunStore } from "../artifacts/runs.ts";
 import { applyPlan, type ApplyEvent, type ApplyResult } from "./applier.ts";
 import { RunBackups, type BackupStore } from "./backups.ts";
 import type { SecretResolver } from "./secrets.ts";
+import { SERVICE_STATE } from "../kinds/systemd-steps.ts";
 
 export type RunEvent =
   | { type: "run.record"; runId: string; path: string }
@@ -110,7 +111,7 @@ export function parseDuration(s: string): number {
 async function inactiveUnits(plan: Plan, result: ApplyResult, o: RunOptions, waitMs: number): Promise<string | undefined> {
   if (o.ctx.root) return undefined;
   const applied = new Set(result.results.filter((r) => r.status === "applied").map((r) => r.key));
-  const units = plan.changes.filter((c) => c.type === "service_state" && applied.has(c.key)).map((c) => (c.after as { unit: string }).unit);
+  const units = plan.changes.filter((c) => c.type === SERVICE_STATE && applied.has(c.key)).map((c) => (c.after as { unit: string }).unit);
   if (!units.length) return undefined;
   await new Promise((r) => setTimeout(r, waitMs));
   const res = await o.runner.exec(["systemctl", "is-active", "--", ...units]);
@@ -155,29 +156,3 @@ export async function runPlan(plan: Plan, o: RunOptions): Promise<RunOutcome> {
   return out;
 }
 
-/** A progress line for the run's own events (record path, rollback start/end); undefined for others. */
-export function runEventLine(e: { type: string; [k: string]: unknown }): string | undefined {
-  if (e.type === "run.record") return `run record: ${e.path as string}`;
-  if (e.type === "rollback.start") return `rolling back run ${e.runId as string}: ${e.reason as string}`;
-  if (e.type === "rollback.done") return `rollback of run ${e.runId as string}${e.rollbackRunId ? ` (run ${e.rollbackRunId as string})` : ""}: ${e.status as string}`;
-  return undefined;
-}
-
-/** What the rollback did, for the report after a failed run. */
-export function describeRollback(out: RunOutcome): string {
-  const rb = out.rollback;
-  if (!rb) return "";
-  const lines = [`rolled back because ${out.failure ?? "the run failed"}.`];
-  if (rb.error) lines.push(`  the rollback could not run: ${rb.error}`);
-  else if (!rb.result) lines.push("  nothing to roll back: the run applied nothing reversible.");
-  else {
-    const r = rb.result;
-    const applied = r.results.filter((x) => x.status === "applied" || x.status === "skipped").map((x) => x.key);
-    lines.push(`  rollback run ${r.runId} ${r.status}: reverted (${applied.length}): ${applied.join(", ") || "none"}`);
-    for (const f of r.results.filter((x) => x.status === "failed")) lines.push(`  rollback failed: ${f.key}: ${f.error}`);
-    const pending = r.results.filter((x) => x.status === "pending").map((x) => x.key);
-    if (pending.length) lines.push(`  not reverted (${pending.length}): ${pending.join(", ")}`);
-  }
-  for (const w of rb.plan.warnings) lines.push(`  warning: ${w}`);
-  return lines.join("\n");
-}

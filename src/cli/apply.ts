@@ -10,11 +10,18 @@ import { verifySavedPlan } from "../apply/integrity.ts";
 import { opsFor } from "../apply/ops.ts";
 import { eachTarget, resolveTargets, type TargetSpec, type TargetFlags } from "../targets/resolve.ts";
 import type { CompiledProject } from "../compile/index.ts";
-import { jsonArg, repeated, requireArg } from "./common.ts";
+import { repeated, requireArg } from "./common.ts";
+import { commonArgs } from "./flags.ts";
+import { ignoredKeys, selectArgs, selection } from "./select.ts";
+import { eventLine } from "./json.ts";
+import { refusePlanAsInfraFile } from "./plan-args.ts";
+import { alreadyRolledBack, downAlreadyApplied, withBackupText } from "./down-view.ts";
+import { resourceKey } from "../model/resource.ts";
 import { targetArgs, targetFlags } from "./target-args.ts";
 import { eventPrinter, useColor } from "./output.ts";
 import { commandLine } from "../targets/shell.ts";
-import { describeRollback, parseDuration, runEventLine, runPlan, type RunOutcome } from "../apply/rollback.ts";
+import { parseDuration, runPlan, type RunOutcome } from "../apply/rollback.ts";
+import { runEventNote, runReport } from "./run-report.ts";
 import { planProject, runsRootArgs, runStoreFor } from "./runs.ts";
 
 export const applyArgs = {
@@ -25,13 +32,15 @@ export const applyArgs = {
   confirm: { type: "boolean", description: "Apply without asking" },
   "dry-run": { type: "boolean", description: "Show the plan and the commands it would run; change nothing" },
   "break-lock": { type: "boolean", description: "Break a host lock whose holder is provably gone" },
-  concurrency: { type: "string", description: "Hosts applied at once (default 4)" },
+  concurrency: { type: "string", description: "Hosts applied at once (default 4)", valueHint: "N" },
   track: { type: "boolean", description: "Record the run under the runs root (the plan, each change's status) and back up previous file-like content" },
   ...runsRootArgs,
   "backups-root": { type: "string", description: "Where a tracked run keeps backup payloads (default hostkit_backups beside the runs root)", valueHint: "DIR" },
   "rollback-on-failure": { type: "boolean", description: "When a change fails, or a (re)started service is not active --rollback-wait later, apply the down plan of what this run applied and exit non-zero (implies --track)" },
   "rollback-wait": { type: "string", description: "How long after the run started services must be active (default 3s)", valueHint: "DURATION" },
-  ...jsonArg,
+  ...selectArgs,
+  json: { type: "boolean", description: "Print events as JSON lines (kind hostkit.event; hostkit schema events)" },
+  ...commonArgs,
 } as const;
 
 /** The target of a saved plan: the one it names, unless flags choose another. */
@@ -57,7 +66,8 @@ export default defineCommand({
   meta: { name: "apply", description: "Apply a project (plan, confirm, apply) or a saved plan" },
   args: applyArgs,
   async run({ args, rawArgs }) {
-    if (!args.file && !args.plan) throw new HostKitError({ message: "hostkit apply needs an infra FILE or --plan FILE" });
+    if (!args.file && !args.plan) throw new HostKitError({ message: "hostkit apply needs an infra FILE or --plan FILE" }, 2);
+    if (args.file) refusePlanAsInfraFile(args.file);
     const savedFile = args.plan ? readSavedPlan(args.plan) : undefined;
     const saved = savedFile?.plan;
     let project = args.file ? await load(args.file, { require: repeated(rawArgs, "require") }) : undefined;
@@ -77,7 +87,9 @@ export default defineCommand({
     const verified = savedFile
       ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: targets[0]!.info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
       : undefined;
-    const ignore = repeated(rawArgs, "ignore");
+    const sel = selection(rawArgs);
+    if (saved && (sel.only.length || sel.ignore.length)) throw new HostKitError({ key: "--only/--ignore", message: "a saved plan is applied as it is", hint: "choose resources when making it: hostkit plan FILE --only KEY --out PLAN" }, 2);
+    const ignore = project && !saved ? ignoredKeys(project.resources.map(resourceKey), sel) : [];
     const abort = new AbortController();
     const onSigint = () => {
       if (abort.signal.aborted) process.exit(130);
@@ -91,24 +103,31 @@ export default defineCommand({
     const tracked = args.track || args["rollback-on-failure"];
     const store = tracked ? await runStoreFor(storeArgs) : undefined;
     try {
-      const results = await eachTarget(targets, Number(args.concurrency ?? 4) || 4, async (t): Promise<RunOutcome | undefined> => {
+      const results = await eachTarget(targets, Number(args.concurrency ?? 4), async (t): Promise<RunOutcome | undefined> => {
         const prefix = multi ? `[${t.info.name}] ` : "";
         const runner = await t.open();
         // Stale or tampered saved plans are refused; an up plan is rebuilt from the declarations.
-        const refuseIfStale = async () => {
-          await verified!.check(runner, t.ctx);
+        const refuseIfStale = async (): Promise<Plan> => {
+          try {
+            return await verified!.check(runner, t.ctx);
+          } catch (e) {
+            // A down plan whose changes the host already shows: say it was rolled back, not "stale".
+            if (saved!.direction === "down" && (await downAlreadyApplied(saved!, runner, t.ctx))) throw alreadyRolledBack(saved!, args.plan, store);
+            throw e;
+          }
         };
         try {
           let plan: Plan;
-          if (verified) {
-            plan = await verified.check(runner, t.ctx);
+          if (saved) {
+            plan = await refuseIfStale();
           } else {
             plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore });
           }
-          if (!args.json) process.stdout.write(`${formatPlan(plan, { color: useColor() })}\n`);
+          if (args.json) process.stdout.write(eventLine({ type: "plan", target: t.info.name, plan }));
+          else process.stdout.write(`${formatPlan(withBackupText(plan, verified?.backups), { color: useColor() })}\n`);
           if (!hasChanges(plan)) return undefined;
           if (args["dry-run"]) {
-            if (args.json) process.stdout.write(`${JSON.stringify({ type: "dry-run", plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, t.ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) })}\n`);
+            if (args.json) process.stdout.write(eventLine({ type: "dry-run", target: t.info.name, plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, t.ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) }));
             else {
               process.stdout.write("\nDry run: nothing applied. Commands that would run:\n");
               for (const c of plan.changes) for (const o of opsFor(c, t.ctx)) process.stdout.write(`  ${o.skip ? "(skip) " : ""}${o.argv[0] === "sh" && o.argv[1] === "-c" ? `[${o.argv[3]}] ${commandLine(o.argv.slice(4))}` : commandLine(o.argv)}\n`);
@@ -117,10 +136,10 @@ export default defineCommand({
           }
           if (!multi) await confirmOrRefuse(args.confirm);
           else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
-          const print = eventPrinter(!!args.json, prefix);
+          const print = eventPrinter(!!args.json, prefix, t.info.name);
           const onEvent: typeof print = (e) => {
-            const line = args.json ? undefined : runEventLine(e);
-            if (line) (e.type.startsWith("rollback") ? consola.warn : consola.info)(`${prefix}${line}`);
+            const line = args.json ? undefined : runEventNote(e);
+            if (line) consola.info(`${prefix}${line}`);
             print(e);
           };
           return await runPlan(plan, {
@@ -130,7 +149,7 @@ export default defineCommand({
             signal: abort.signal,
             breakLock: !!args["break-lock"],
             // Checked again under the host lock: nothing can change the host between check and apply.
-            ...(saved ? { underLock: refuseIfStale } : {}),
+            ...(saved ? { underLock: async () => void (await refuseIfStale()) } : {}),
             ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
             ...(verified?.backups ? { backups: verified.backups } : {}),
             ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
@@ -144,15 +163,11 @@ export default defineCommand({
         if (!r) continue;
         const who = multi ? `[${targets[i]!.info.name}] ` : "";
         if (r.status !== "ok") {
-          const applied = r.results.filter((x) => x.status === "applied" || x.status === "skipped").map((x) => x.key);
-          const failed = r.results.filter((x) => x.status === "failed");
-          const pending = r.results.filter((x) => x.status === "pending").map((x) => x.key);
-          const report = [`${who}run ${r.runId} ${r.status}.`, `  applied (${applied.length}): ${applied.join(", ") || "none"}`, ...failed.map((f) => `  failed: ${f.key}: ${f.error}`), `  not applied (${pending.length}): ${pending.join(", ") || "none"}`].join("\n");
-          if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", target: targets[i]!.info.name, ...r })}\n`);
-          else process.stderr.write(`${report}${r.rollback ? `\n${describeRollback(r)}` : ""}\n`);
+          if (args.json) process.stdout.write(eventLine({ type: "result", target: targets[i]!.info.name, ...r }));
+          else process.stderr.write(`${runReport(r, who)}\n`);
           code = r.status === "interrupted" ? 130 : 1;
-        } else if (args.json) process.stdout.write(`${JSON.stringify({ type: "result", target: targets[i]!.info.name, ...r })}\n`);
-        else consola.success(`${who}applied: run ${r.runId}`);
+        } else if (args.json) process.stdout.write(eventLine({ type: "result", target: targets[i]!.info.name, ...r }));
+        else process.stdout.write(`${who}applied: run ${r.runId} (${r.results.length} change(s))\n`);
       }
       return code;
     } finally {

@@ -5,8 +5,6 @@ export const requireArg = {
   require: { type: "string", description: "Import a file of project-local conventions first (repeatable)", valueHint: "FILE" },
 } as const;
 
-export const jsonArg = { json: { type: "boolean", description: "Print JSON" } } as const;
-
 /** All values of a repeatable flag (`--flag V` and `--flag=V`), in order. citty keeps only the last. */
 export function repeated(rawArgs: string[], flag: string): string[] {
   const out: string[] = [];
@@ -24,7 +22,8 @@ export function repeated(rawArgs: string[], flag: string): string[] {
 }
 
 export function needFile(file: string | undefined, verb: string): string {
-  if (!file) throw new HostKitError({ message: `hostkit ${verb} needs an infra FILE`, hint: `hostkit ${verb} --help` });
+  // A missing argument is a usage error (exit 2).
+  if (!file) throw new HostKitError({ message: `hostkit ${verb} needs an infra FILE`, hint: `hostkit ${verb} --help` }, 2);
   return file;
 }
 

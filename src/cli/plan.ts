@@ -2,13 +2,17 @@ import { defineCommand } from "citty";
 import { load } from "../load.ts";
 import { HostKitError } from "../model/errors.ts";
 import { needsAttention, type Plan } from "../model/plan.ts";
+import { resourceKey } from "../model/resource.ts";
 import { planHost } from "../plan/planner.ts";
 import { formatPlan } from "../plan/format.ts";
-import { writePlanFile } from "../artifacts/plan-file.ts";
 import { eachTarget, resolveTargets } from "../targets/resolve.ts";
-import { jsonArg, needFile, printJson, repeated, requireArg } from "./common.ts";
+import { needFile, printJson, repeated, requireArg } from "./common.ts";
 import { targetArgs, targetFlags } from "./target-args.ts";
 import { useColor } from "./output.ts";
+import { commonArgs } from "./flags.ts";
+import { ignoredKeys, selectArgs, selection } from "./select.ts";
+import { plansDoc } from "./json.ts";
+import { savePlan } from "./save.ts";
 
 export default defineCommand({
   meta: { name: "plan", description: "Read the target, diff it against the declaration, print the plan (and save it with --out)" },
@@ -16,17 +20,19 @@ export default defineCommand({
     file: { type: "positional", description: "Infra file", required: false },
     ...requireArg,
     ...targetArgs,
-    out: { type: "string", description: "Write the plan artifact (JSON) to FILE", valueHint: "FILE" },
-    "detailed-exitcode": { type: "boolean", description: "Exit 0 with no changes, 2 with changes, 1 on error" },
-    concurrency: { type: "string", description: "Hosts planned at once (default 8)" },
-    ...jsonArg,
+    ...selectArgs,
+    out: { type: "string", description: "Write the plan artifact (JSON, kind hostkit.plan) to FILE", valueHint: "FILE" },
+    "detailed-exitcode": { type: "boolean", description: "Exit 0 with no changes, 2 with changes, 1 on any error" },
+    concurrency: { type: "string", description: "Hosts planned at once (default 8)", valueHint: "N" },
+    json: { type: "boolean", description: "Print the plans as JSON (kind hostkit.plans, for any number of hosts)" },
+    ...commonArgs,
   },
   async run({ args, rawArgs }) {
     const project = await load(needFile(args.file, "plan"), { require: repeated(rawArgs, "require") });
     const targets = resolveTargets(project.hosts, targetFlags(args, rawArgs));
     if (args.out && targets.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: choose one --host" });
-    const ignore = repeated(rawArgs, "ignore");
-    const plans: Plan[] = await eachTarget(targets, Number(args.concurrency ?? 8) || 8, async (t) => {
+    const ignore = ignoredKeys(project.resources.map(resourceKey), selection(rawArgs));
+    const plans: Plan[] = await eachTarget(targets, Number(args.concurrency ?? 8), async (t) => {
       const runner = await t.open();
       try {
         return await planHost({ project: project.project, resources: project.resources, runner, ctx: t.ctx, target: t.info, ignore });
@@ -34,8 +40,8 @@ export default defineCommand({
         await runner.close();
       }
     });
-    if (args.out) writePlanFile(args.out, plans[0]!);
-    if (args.json) printJson(plans.length === 1 ? plans[0] : plans);
+    if (args.out) savePlan(args.out, plans[0]!);
+    if (args.json) printJson(plansDoc(plans));
     else process.stdout.write(`${plans.map((p) => formatPlan(p, { color: useColor() })).join("\n\n")}\n${args.out ? `Saved to ${args.out}\n` : ""}`);
     return args["detailed-exitcode"] && plans.some(needsAttention) ? 2 : 0;
   },

@@ -5,14 +5,16 @@ import { resourceKey } from "../model/resource.ts";
 import { RESOURCE_TYPES } from "../kinds/registry.ts";
 import { renderResource } from "../render/index.ts";
 import { needFile, repeated, requireArg } from "./common.ts";
+import { commonArgs } from "./flags.ts";
 
 export default defineCommand({
   meta: { name: "render", description: "Print one rendered artifact (unit file, env file with secrets masked, file content)" },
   args: {
-    file: { type: "positional", description: "Infra file", required: false },
-    type: { type: "positional", description: `Resource type (${RESOURCE_TYPES.join(", ")})`, required: false },
-    id: { type: "positional", description: "Resource id, e.g. toys-exograph.service", required: false },
+    file: { type: "positional", description: "Infra file", required: false, valueHint: "FILE" },
+    type: { type: "positional", description: `Resource type (${RESOURCE_TYPES.join(", ")})`, required: false, valueHint: "TYPE" },
+    id: { type: "positional", description: "Resource id, e.g. toys-exograph.service", required: false, valueHint: "ID" },
     ...requireArg,
+    ...commonArgs,
   },
   async run({ args, rawArgs }) {
     const project = await load(needFile(args.file, "render"), { require: repeated(rawArgs, "require") });

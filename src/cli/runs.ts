@@ -7,12 +7,13 @@ import type { Plan, TargetInfo } from "../model/plan.ts";
 import type { CompiledProject } from "../compile/index.ts";
 import { displayStatus, runPaths, RunStore, type RunRecord } from "../artifacts/runs.ts";
 import { resolveTargets, type TargetFlags } from "../targets/resolve.ts";
-import { jsonArg, printJson, repeated, requireArg } from "./common.ts";
+import { printJson, repeated, requireArg } from "./common.ts";
 import { targetArgs, targetFlags } from "./target-args.ts";
+import { commonArgs } from "./flags.ts";
+import { JSON_FORMAT_VERSION, runsDoc } from "./json.ts";
 
-/** Target flags without --ignore (no plan is made). */
-const { ignore: _ignore, ...targetOnlyArgs } = targetArgs;
-export { targetOnlyArgs };
+/** Target flags (runs and down choose records by target; they make no plan of their own). */
+export const targetOnlyArgs = targetArgs;
 
 export const runsRootArgs = {
   "runs-root": { type: "string", description: "Where run records are kept (default: the project's p.runs({ root }), else .hostkit/runs next to the infra file)", valueHint: "DIR" },
@@ -90,8 +91,21 @@ function summary(r: RunRecord): string {
   return parts.join(", ");
 }
 
-export function formatRun(r: RunRecord, verbose: boolean, idWidth = r.id.length): string {
-  const head = `${r.id.padEnd(idWidth)}  ${r.direction.padEnd(4)}  ${displayStatus(r).padEnd(9)}  ${r.startedAt}  ${where(r.target)}  ${summary(r)}${r.rollback ? `  rolled back by ${r.rollback.run || "(nothing)"} (${r.rollback.status})` : ""}${r.from?.run ? `  reverses ${r.from.run}` : ""}`;
+/** The columns of one run in the table. */
+function columns(r: RunRecord): string[] {
+  const notes = `${r.rollback ? `  rolled back by ${r.rollback.run || "(nothing)"} (${r.rollback.status})` : ""}${r.from?.run ? `  reverses ${r.from.run}` : ""}`;
+  return [r.id, r.direction, displayStatus(r), r.startedAt, where(r.target), `${summary(r)}${notes}`];
+}
+
+/** The runs as a table: every column as wide as its widest cell, the header aligned with it. */
+export function runsTable(runs: RunRecord[]): string {
+  const rows = [["RUN", "DIR", "STATUS", "STARTED", "TARGET", "CHANGES"], ...runs.map(columns)];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+}
+
+export function formatRun(r: RunRecord, verbose: boolean): string {
+  const head = columns(r).join("  ");
   if (!verbose) return head;
   const lines = [head, `  plan: ${r.plan}`];
   if (r.from?.plan) lines.push(`  from: ${r.from.plan}`);
@@ -113,12 +127,13 @@ export default defineCommand({
     ...targetOnlyArgs,
     ...runsRootArgs,
     "backups-root": { type: "string", description: "Where backup payloads are kept", valueHint: "DIR" },
+    ...commonArgs,
     verbose: { type: "boolean", description: "Show each run's copied plan, backup payloads and change statuses" },
     latest: { type: "boolean", description: "Only the newest run" },
     id: { type: "string", description: "Only this run", valueHint: "RUN_ID" },
     prune: { type: "boolean", description: "Remove older runs: records, copied plans and backup payloads (with --keep N)" },
     keep: { type: "string", description: "Runs kept by --prune", valueHint: "N" },
-    ...jsonArg,
+    json: { type: "boolean", description: "Print the runs as JSON (kind hostkit.runs)" },
   },
   async run({ args, rawArgs }) {
     if (!args.file && !args["runs-root"]) throw new HostKitError({ message: "hostkit runs needs the infra FILE (or --runs-root DIR)", hint: "hostkit runs infra/config.ts --host prod" });
@@ -130,7 +145,7 @@ export default defineCommand({
       const keep = Number(args.keep);
       if (args.keep === undefined || !Number.isInteger(keep) || keep < 0) throw new HostKitError({ key: "--keep", message: "--prune needs --keep N (runs to keep, newest first)" });
       const removed = store.prune(keep, filter);
-      if (args.json) printJson({ removed: removed.map((r) => r.id) });
+      if (args.json) printJson({ kind: "hostkit.runs", formatVersion: JSON_FORMAT_VERSION, removed: removed.map((r) => r.id) });
       else process.stdout.write(removed.length ? `Removed ${removed.length} run(s): ${removed.map((r) => r.id).join(", ")}\n` : "Nothing to prune.\n");
       return 0;
     }
@@ -141,7 +156,7 @@ export default defineCommand({
     }
     if (args.latest) runs = runs.slice(-1);
     if (args.json) {
-      printJson(runs);
+      printJson(runsDoc(runs));
       return 0;
     }
     if (!runs.length) {
@@ -149,9 +164,7 @@ export default defineCommand({
       return 0;
     }
     const verbose = !!args.verbose || !!args.id || !!args.latest;
-    const width = Math.max(...runs.map((r) => r.id.length));
-    const header = `${"RUN".padEnd(width)}  DIR   STATUS     STARTED                   TARGET  CHANGES`;
-    process.stdout.write(`${verbose ? "" : `${header}\n`}${runs.map((r) => formatRun(r, verbose, verbose ? undefined : width)).join(verbose ? "\n\n" : "\n")}\n`);
+    process.stdout.write(`${verbose ? runs.map((r) => formatRun(r, true)).join("\n\n") : runsTable(runs)}\n`);
     return 0;
   },
 });

@@ -7,15 +7,14 @@ export const targetArgs = {
   root: { type: "string", description: "An offline filesystem tree (like systemctl --root): paths, accounts and unit enablement under DIR; nothing is started", valueHint: "DIR" },
   host: { type: "string", description: "A host declared in the infra file (repeatable; hosts run in parallel)", valueHint: "NAME" },
   remote: { type: "string", description: "Raw SSH target host (escape hatch)", valueHint: "HOST" },
-  user: { type: "string", description: "SSH user (with --remote)" },
-  port: { type: "string", description: "SSH port (with --remote)" },
+  user: { type: "string", description: "SSH user (with --remote)", valueHint: "USER" },
+  port: { type: "string", description: "SSH port (with --remote)", valueHint: "PORT" },
   "identity-file": { type: "string", description: "SSH private key (with --remote)", valueHint: "FILE" },
-  password: { type: "string", description: "SSH password (prefer --password-env)" },
-  "password-env": { type: "string", description: "Read the SSH password from this environment variable", valueHint: "VAR" },
+  password: { type: "string", description: "SSH password; other users can read it in the process list: use --password-env", valueHint: "PASSWORD" },
+  "password-env": { type: "string", description: "Read the SSH password from the environment variable NAME", valueHint: "NAME" },
   sudo: { type: "boolean", description: "Run commands through sudo -n" },
   "accept-hosts": { type: "boolean", description: "Accept and record unknown SSH host keys" },
   "known-hosts": { type: "string", description: "known_hosts file (default ~/.ssh/known_hosts)", valueHint: "FILE" },
-  ignore: { type: "string", description: "Leave TYPE:ID out of the plan (repeatable)", valueHint: "TYPE:ID" },
 } as const;
 
 export function targetFlags(args: Record<string, unknown>, rawArgs: string[]): TargetFlags {

@@ -4,6 +4,7 @@
  */
 import type { ItemDecl, ProjectDecl, ServiceDecl, HostDecl } from "../dsl/decl.ts";
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
+import { record } from "../dsl/collect.ts";
 import { formatMode, implausibleMode, normalizeMode, octalReading } from "../model/mode.ts";
 import { modeLiteral } from "./mode-literal.ts";
 import { addImplicitRequires } from "./requires.ts";
@@ -61,6 +62,18 @@ interface Scope {
 }
 
 function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out: Resource[]) {
+  // One item at a time, so that while load() collects (src/dsl/collect.ts) a bad item is recorded
+  // and the next one still compiled: every mistake of a file is reported at once.
+  if (items.length > 1) {
+    for (const item of items) {
+      try {
+        compileItems(project, [item], scope, out);
+      } catch (e) {
+        if (!record(e)) throw e;
+      }
+    }
+    return;
+  }
   const svc = scope.service;
   const base = (source: SourceLoc) => ({ source, ...(svc ? { service: svc.name } : {}) });
   for (const item of items) {

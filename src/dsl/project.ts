@@ -5,6 +5,7 @@ import { callerLocation } from "./location.ts";
 import * as O from "./options.ts";
 import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
+import { declareCollecting, runCallback } from "./collect.ts";
 import { declareService, type ServiceScope } from "./service.ts";
 import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
@@ -99,7 +100,7 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
       decl.runs = parseOptions(O.RunsSchema, opts, `${label} › runs`, at);
     },
   };
-  cb(makeScope(label, methods, () => open));
+  declareCollecting(decl, () => runCallback(cb, makeScope(label, methods, () => open), label, source));
   open = false;
   return decl;
 }

@@ -6,6 +6,7 @@ import { callerLocation } from "./location.ts";
 import * as O from "./options.ts";
 import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
+import { runCallback } from "./collect.ts";
 import { parseOptions } from "./validate.ts";
 import { hostPath } from "./paths.ts";
 import { normalizeAddress, connectHost } from "../model/address.ts";
@@ -138,7 +139,7 @@ export function declareService(project: ProjectDecl, name: string, cb: (s: Servi
       add({ kind: "daemon", source, unit, opts: parsed });
     },
   };
-  cb(makeScope(label, methods, () => open));
+  runCallback(cb, makeScope(label, methods, () => open), label, source);
   open = false;
   return svc;
 }

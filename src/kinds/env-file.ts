@@ -92,6 +92,7 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
     probeResource: (c) => ({ ...(c.resource!), set: ((c.before)?.set ?? {}) as Record<string, string> }),
   },
   contentPath: (r) => r.path,
+  backupIsSecret: true,
   formatDiff(c) {
     const lines: string[] = [];
     const before = c.before;

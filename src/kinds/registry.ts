@@ -27,6 +27,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = KINDS.map((k) => k.type);
 // Each kind's schema is a strict object tagged by `type`; valibot's variant needs them as its option type.
 export const ResourceSchema: v.GenericSchema<unknown, Resource> = v.variant("type", KINDS.map((k) => k.schema) as unknown as v.VariantOptions<"type">) as never;
 
+/** Each kind's strict object schema (for schemas that extend resources, e.g. dump's keyed resources). */
+export const RESOURCE_SCHEMAS = KINDS.map((k) => k.schema);
+
 /** Derived steps (not resources) and their ops. */
 export const STEPS: readonly StepKind[] = SYSTEMD_STEPS;
 

@@ -174,7 +174,7 @@ function unitProbeBatch<R extends Unit>(rs: R[], ctx: TargetCtx): ProbeBatch {
   };
 }
 
-function unitKind<R extends Unit>(type: R["type"], schema: v.GenericSchema<unknown, R>): Kind<R, UnitFact> {
+function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["schema"]): Kind<R, UnitFact> {
   return defineKind<R, UnitFact>({
     type,
     schema,

@@ -136,7 +136,7 @@ export type Paint = (code: number, s: string) => string;
 export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   type: R["type"];
   /** The resource's schema (a strict object with the base fields): the model and plan schemas derive from it. */
-  schema: v.GenericSchema<unknown, R>;
+  schema: v.GenericSchema<unknown, R> & { entries: v.ObjectEntries };
   /** Host facts this kind reads beyond accounts. */
   facts?: readonly FactDef[];
   /** Commands whose output `parse` reads. All probes of a host run in ONE batched script. */
@@ -170,6 +170,8 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    * walked (link and ownership checks) at plan time and by the fixed programs at apply time.
    */
   writes?(r: R): { path: string; owner: string; trust: boolean };
+  /** Its backups hold secret values (env files): they restore it, and are never shown. */
+  backupIsSecret?: boolean;
   /** File-like kinds: the path whose previous bytes a tracked run backs up before changing it. */
   contentPath?(r: R): string;
   /** Extra lines under a change in the human plan (content diffs); default: a diff of `content`. */

@@ -16,6 +16,7 @@
 import { HostKitError } from "../model/errors.ts";
 import { makePlan, summarize, type Change, type Plan } from "../model/plan.ts";
 import { kindOf, stepOf } from "../kinds/registry.ts";
+import { SERVICE_STATE } from "../kinds/systemd-steps.ts";
 import type { BackupId, InvertCtx, Inverse } from "../model/kind.ts";
 import { digest } from "./digest.ts";
 import { stateBasis } from "./down-state.ts";
@@ -59,9 +60,10 @@ function downSteps(up: Plan, reversed: Change[]): Change[] {
   }
   const startedBefore = new Set<string>();
   for (const c of up.changes) {
-    if (c.type !== "service_state") continue;
+    if (c.type !== SERVICE_STATE) continue;
     startedBefore.add(c.id);
-    if (!units.has(c.id)) units.set(c.id, { name: c.id, key: `systemd_service:${c.id}`, ...(c.source ? { source: c.source } : {}), ...(c.service ? { service: c.service } : {}), start: true, restartOn: [] });
+    if (!units.has(c.id)) units.set(c.id, { name: c.id, key: c.key, // no unit change of its own in the plan: nothing to match
+       ...(c.source ? { source: c.source } : {}), ...(c.service ? { service: c.service } : {}), start: true, restartOn: [] });
   }
   return handlerSteps(reversed, [...units.values()], { live: up.target.transport !== "root", verb: "restored", startedBefore });
 }

@@ -8,6 +8,7 @@
  */
 import type { Change } from "../model/plan.ts";
 import { kindOf } from "../kinds/registry.ts";
+import { daemonReload, serviceState } from "../kinds/systemd-steps.ts";
 
 /** Unit-file kinds (they have a `unit` role): writing one needs a daemon-reload before units start. */
 function isUnitFile(type: string): boolean {
@@ -52,7 +53,7 @@ export function handlerSteps(changes: readonly Change[], units: readonly UnitInf
   const byKey = new Map(changed.map((c) => [c.key, c]));
   const steps: Change[] = [];
   if (changed.some((c) => isUnitFile(c.type) && writesContent(c))) {
-    steps.push({ key: "systemd:daemon-reload", type: "systemd", id: "daemon-reload", action: "run", reason: `unit files ${opts.verb}` });
+    steps.push(daemonReload(`unit files ${opts.verb}`));
   }
   // Resources of a service (not its command runs) restored or changed.
   const servicesTouched = new Set(changed.flatMap((c) => (c.service && !kindOf(c.type)?.steps ? [c.service] : [])));
@@ -69,16 +70,7 @@ export function handlerSteps(changes: readonly Change[], units: readonly UnitInf
     else if (inputs.length) step = { op: "restart", reason: `${inputs.join(", ")} ${opts.verb}` };
     else if (opts.startedBefore?.has(u.name) && u.service && servicesTouched.has(u.service)) step = { op: "restart", reason: `service ${u.service} ${opts.verb}` };
     if (!step) continue;
-    steps.push({
-      key: `service_state:${u.name}`,
-      type: "service_state",
-      id: u.name,
-      action: "run",
-      reason: step.reason,
-      ...(u.source ? { source: u.source } : {}),
-      ...(u.service ? { service: u.service } : {}),
-      after: { op: step.op, unit: u.name },
-    });
+    steps.push(serviceState(u.name, step.op, step.reason, u));
   }
   return steps;
 }

@@ -8,6 +8,7 @@ import { resourceKey, type Resource } from "../model/resource.ts";
 import { formatLoc } from "../model/source.ts";
 import { makePlan, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
 import { kindOf } from "../kinds/registry.ts";
+import { DAEMON_RELOAD } from "../kinds/systemd-steps.ts";
 import type { TargetCtx } from "../model/kind.ts";
 import type { Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
@@ -72,7 +73,7 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
     return [{ ...role, key: resourceKey(r), source: formatLoc(r.source), ...(r.service ? { service: r.service } : {}), exists: !!f.exists, ...(f.active !== undefined ? { active: f.active } : {}) }];
   });
   const handled = handlerSteps(changes, units, { live: !ctx.root, verb: "changed" });
-  const out = { reload: handled.filter((c) => c.type === "systemd"), starts: handled.filter((c) => c.type !== "systemd"), before: [] as Change[], after: [] as Change[], notRun: [] as string[] };
+  const out = { reload: handled.filter((c) => c.type === DAEMON_RELOAD), starts: handled.filter((c) => c.type !== DAEMON_RELOAD), before: [] as Change[], after: [] as Change[], notRun: [] as string[] };
   // Kinds that plan as steps (commands), each over all its resources at once.
   const all = observed.map((o) => o.resource);
   const byKind = new Map<string, Resource[]>();

@@ -59,7 +59,7 @@ test.skipIf(cannotRun("test/apply/local.test.ts", canUseradd ? false : "needs ro
   expect(statSync(join(dir, "out.txt")).uid).toBe(id("-u"));
 
   const again = await hostkit(["plan", config, "--local", "--json"]);
-  const plan = JSON.parse(again.stdout) as Plan;
+  const plan = (JSON.parse(again.stdout) as { plans: Plan[] }).plans[0]!;
   // Only the command declared to run on every apply remains.
   expect(plan.changes.map((c) => `${c.action} ${c.key}: ${c.reason}`)).toEqual(["run command:record: runs on every apply"]);
   expect(plan.summary.noop).toBe(4);

@@ -47,6 +47,10 @@ const EXPECTED: Record<string, [number, string]> = {
   "prefixes-too-late.ts": [8, 'project "toys" › prefixes: must come before the first service or timer (their names use the prefixes)'],
   "no-default-export.ts": [1, "the infra file must `export default project(…)`"],
   "throws.ts": [8, "TypeError: undefined is not an object (evaluating 'ports.web.toString')"],
+  "async-callback.ts": [4, 'project "toys": the callback must not be async: declarations are made synchronously'],
+  "async-service.ts": [5, 'service "web": the callback must not be async: declarations are made synchronously'],
+  "bad-import.ts": [4, 'cannot find module "./no-such-module.ts"'],
+  "misspelled-export.ts": [3, '"projet" is not exported by "hostkit"'],
 };
 
 /** One diagnostic: the `error:` line, optionally followed by one `  hint:` line. */

@@ -83,7 +83,7 @@ test("a bad declaration is one diagnostic with file:line, exit 1, no stack trace
 test("init writes the embedded type declarations; tsc accepts the infra files with them", async () => {
   const r = await run(["init"]);
   expect(r.code).toBe(0);
-  expect(r.stdout).toBe("wrote .hostkit/types/hostkit.d.ts\nwrote tsconfig.json\n");
+  expect(r.stdout).toMatch(/^wrote \.hostkit\/types\/hostkit\.d\.ts\nwrote \.hostkit\/types\/node\/ \(Node's types, @types\/node [\d.]+\)\nwrote \.gitignore \(\.hostkit\/\)\nwrote tsconfig\.json\n$/);
   expect(readFileSync(join(work, "infra/.hostkit/types/hostkit.d.ts"), "utf8")).toContain('declare module "hostkit" {');
   // bad.ts carries @ts-expect-error: tsc passing also proves the wrong type is caught.
   const checked = await tsc(join(work, "infra"));

@@ -17,7 +17,7 @@ test("--version prints the version and the commit (\"source\" when not built)", 
 test("--help lists the verbs, and every verb has --help", async () => {
   const r = await hostkit(["--help"]);
   expect(r.code).toBe(0);
-  const verbs = /USAGE\s+hostkit (\S+)/.exec(r.stdout)?.[1]?.split("|") ?? [];
+  const verbs = [.../COMMANDS\n([\s\S]*?)\n\n/.exec(r.stdout)![1]!.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!);
   expect(verbs).toEqual(expect.arrayContaining(["dump", "render", "init"]));
   for (const verb of verbs) {
     const h = await hostkit([verb, "--help"]);
@@ -32,12 +32,12 @@ test("dump and render document --require and --json", async () => {
   expect((await hostkit(["render", "--help"])).stdout).toContain("--require");
 });
 
-test("an unknown verb and a missing FILE are diagnostics, exit 1", async () => {
+test("an unknown verb and a missing FILE are usage errors, exit 2", async () => {
   const unknown = await hostkit(["deploy", "x.ts"]);
-  expect(unknown.code).toBe(1);
-  expect(unknown.stderr).toBe('error: unknown command "deploy"\n  hint: hostkit --help lists the commands\n');
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toBe('error: unknown command "deploy"\n  hint: hostkit help lists the commands\n');
   const missing = await hostkit(["dump"]);
-  expect(missing.code).toBe(1);
+  expect(missing.code).toBe(2);
   expect(missing.stderr).toBe("error: hostkit dump needs an infra FILE\n  hint: hostkit dump --help\n");
   expect(stackLines(missing.stderr)).toEqual([]);
 });

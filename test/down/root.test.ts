@@ -102,7 +102,7 @@ describe("down --last on an offline root", () => {
     for (const k of ["/etc/demo/app.env", "/etc/systemd/system/web.service", "/srv/demo/new/added.txt"]) expect(after[k]).toBe(v2tree[k]!);
     const bad = await hk(["down", "--last", "--root", root, "--only", "file:/etc/nope", f2], at);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("--only: no change file:/etc/nope in the plan");
+    expect(bad.stderr).toContain("--only file:/etc/nope: no change in the plan matches");
   });
 
   test("a failed apply followed by down --last reverts exactly what was applied", async () => {
@@ -193,7 +193,8 @@ describe("hostkit runs", () => {
     expect(one.stdout).toContain(ids[0]!);
     expect(one.stdout).not.toContain(ids[1]!);
     const json = JSON.parse((await ok(["runs", f1, "--root", root, "--json"], at)).stdout);
-    expect(json.map((r: { id: string }) => r.id)).toEqual(all);
+    expect(json).toMatchObject({ kind: "hostkit.runs", formatVersion: 1 });
+    expect(json.runs.map((r: { id: string }) => r.id)).toEqual(all);
 
     const pruned = await ok(["runs", f1, "--root", root, "--prune", "--keep", "2"], at);
     expect(pruned.stdout).toContain("Removed 2 run(s)");

@@ -90,7 +90,7 @@ describe.skipIf(!ENABLED)("first seed example on a real systemd host", () => {
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     expect(r.stdout).toContain("No changes.");
     const json = await hostkit(["plan", FILE, ...flags, "--json"]);
-    const plan = JSON.parse(json.stdout) as { changes: unknown[]; summary: Record<string, number> };
+    const plan = (JSON.parse(json.stdout) as { plans: { changes: unknown[]; summary: Record<string, number> }[] }).plans[0]!;
     expect(plan.changes).toEqual([]);
     expect(plan.summary.noop).toBe(4);
   }, TEST_MS);

@@ -56,8 +56,8 @@ export default project("hkmulti", (p) => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Plan for hkmulti on a (${a.user}@${a.host}:${a.port})`);
     expect(r.stdout).toContain(`Plan for hkmulti on b (${b.user}@${b.host}:${b.port})`);
-    const json = JSON.parse((await hostkit(["plan", file, "--host", "a", "--host", "b", "--json"])).stdout) as { target: { name: string } }[];
-    expect(json.map((p) => p.target.name)).toEqual(["a", "b"]);
+    const json = JSON.parse((await hostkit(["plan", file, "--host", "a", "--host", "b", "--json"])).stdout) as { plans: { target: { name: string } }[] };
+    expect(json.plans.map((p) => p.target.name)).toEqual(["a", "b"]);
   }, TEST_MS);
 
   test("apply --host a --host b runs the hosts in parallel (wall time < sum of each alone) and reports per host", async () => {
@@ -97,7 +97,8 @@ export default project("hkmulti", (p) => {
     expect(r.stdout).toContain("Plan for hkmulti on a");
     expect(r.stdout).toMatch(/Plan for hkmulti on a[^\n]*\n+No changes/);
     const out = r.stdout + r.stderr;
-    expect(out).toContain(`[b] directory:${data}`);
+    expect(out).toContain(`[b] ✗ directory:${data} failed`);
+    expect(r.stderr).toMatch(/^error: \[b\] run \S+ failed\.$/m);
     expect(out).toMatch(/failed: directory:/);
   }, TEST_MS);
 });

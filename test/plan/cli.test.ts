@@ -23,7 +23,7 @@ describe("--ignore TYPE:ID", () => {
     const root = fresh();
     const planned = await hostkit(["plan", config, "--root", root, "--ignore", "file:/srv/flags/b.conf", "--json"]);
     expect(planned.code).toBe(0);
-    expect(JSON.parse(planned.stdout).changes.map((c: { key: string }) => c.key)).toEqual(["directory:/srv/flags", "file:/srv/flags/a.conf"]);
+    expect(JSON.parse(planned.stdout).plans[0].changes.map((c: { key: string }) => c.key)).toEqual(["directory:/srv/flags", "file:/srv/flags/a.conf"]);
     const applied = await hostkit(["apply", config, "--root", root, "--confirm", "--ignore=file:/srv/flags/b.conf"]);
     expect(applied.code).toBe(0);
     expect(existsSync(join(root, "srv/flags/a.conf"))).toBe(true);
@@ -35,7 +35,7 @@ describe("--ignore TYPE:ID", () => {
     for (const verb of [["plan"], ["apply", "--confirm"]]) {
       const r = await hostkit([verb[0]!, config, "--root", root, "--ignore", "file:/srv/flags/nope.conf", ...verb.slice(1)]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain("error: --ignore: no resource file:/srv/flags/nope.conf in this project");
+      expect(r.stderr).toContain("error: --ignore file:/srv/flags/nope.conf: no resource matches\n");
       expect(r.stderr).toContain("hint:");
       expect(r.stderr).not.toMatch(/^\s+at /m);
     }

@@ -35,7 +35,7 @@ async function planJson(): Promise<Plan> {
   const r = await hostkit(["plan", config, "--root", root, "--json"], { env });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as Plan;
+  return (JSON.parse(r.stdout) as { plans: Plan[] }).plans[0]!;
 }
 async function planText(): Promise<string> {
   return (await hostkit(["plan", config, "--root", root], { env })).stdout;
