@@ -109,13 +109,15 @@ export class RunStore {
     return join(this.paths.root, id);
   }
 
-  /** Claim a new run id (a directory created atomically; `-2`, `-3`… when one exists in the same second). */
+  /** Claim a new run id (a directory created atomically; `-2`, `-3`… when one, or its backup directory, exists in the same second). */
   claim(project: string, direction: string, now = new Date()): string {
     const base = newRunId(project, direction, now);
     // Run directories are the user's only (0700): their plans and records name what changed where.
     makePrivateDir(this.paths.root);
     for (let n = 1; n < 1000; n++) {
       const id = n === 1 ? base : `${base}-${n}`;
+      // Runs roots may share a backups root: an id whose backup directory is taken is taken.
+      if (existsSync(join(this.paths.backups, id))) continue;
       try {
         mkdirSync(this.dir(id), { mode: 0o700 });
         chmodSync(this.dir(id), 0o700);

@@ -41,8 +41,7 @@ export function withBackupText(plan: Plan, store: BackupStore | undefined): Plan
     const text = backupText(after?.content, store);
     if (text === undefined) return c;
     // A resource that declares its content (a file) shows the restored text as its content too.
-    const resource = c.resource && ("content" in c.resource || "contentBase64" in c.resource) ? { ...c.resource, content: text, contentBase64: undefined } : c.resource;
-    return { ...c, after: { ...after, content: text }, ...(resource ? { resource } : {}) };
+    return { ...c, after: { ...after, content: text } };
   });
   return { ...plan, changes };
 }

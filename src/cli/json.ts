@@ -22,7 +22,7 @@ const envelope = <K extends string>(kind: K) => ({ kind: v.literal(kind), format
 export const PlansSchema = v.object({ ...envelope("hostkit.plans"), plans: v.array(PlanSchema) });
 
 /** A compiled resource as dump prints it: its key first, then the resource itself. */
-const DumpResourceSchema = v.variant("type", RESOURCE_SCHEMAS.map((o) => v.strictObject({ key: v.string(), ...o.entries })) as unknown as v.VariantOptions<"type">);
+const DumpResourceSchema = v.variant("type", RESOURCE_SCHEMAS.map((o) => v.strictObject({ key: v.string(), ...(o.entries as v.ObjectEntries) })) as unknown as v.VariantOptions<"type">);
 
 export const DumpSchema = v.object({
   ...envelope("hostkit.dump"),

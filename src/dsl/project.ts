@@ -62,6 +62,9 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
       const at = callerLocation();
       const parsed = parseOptions(O.RootsSchema, roots, `${label} › roots`, at);
       // Services build their paths on these: each is checked (no '..', not '/') and normalised here.
+      // A refused root still exists by name (a placeholder, never applied: the load fails), so its
+      // uses are not reported again as "unknown root".
+      for (const k of Object.keys(parsed)) decl.roots[k] ??= "/.hostkit-refused-root";
       for (const [k, path] of Object.entries(parsed)) decl.roots[k] = hostPath(path, `${label} › roots`, at, k);
     },
     prefixes(prefixes) {

@@ -220,7 +220,8 @@ export const file = defineKind<FileRes, FileFact>({
   formatDiff(c, paint) {
     if (c.action === "delete" || c.action === "run") return [];
     const r = c.resource as FileRes | undefined;
-    const newText = r ? (r.content ?? (r.contentBase64 !== undefined ? binarySummary(r.contentBase64) : undefined)) : contentText(c.after);
+    // The declared content, else what `after` carries (a down change restoring text from a backup).
+    const newText = r?.content ?? (r?.contentBase64 !== undefined ? binarySummary(r.contentBase64) : contentText(c.after));
     return contentDiff(c.before, newText, c.after?.sha256, paint);
   },
   render: (r) => r.content ?? Buffer.from(r.contentBase64 ?? "", "base64").toString("latin1"),

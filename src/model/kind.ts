@@ -7,7 +7,6 @@
  * state it leaves for staleness checks) → formatting, rendering, backups, secrets. The planner, down
  * plans, formatting, rendering, backups and dump loop over the registry; nothing switches on a type.
  */
-import type * as v from "valibot";
 import type { Change, ChangeAction } from "./plan.ts";
 import type { ResourceBase } from "./resource.ts";
 import type { SecretRef } from "./secret.ts";
@@ -136,7 +135,7 @@ export type Paint = (code: number, s: string) => string;
 export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   type: R["type"];
   /** The resource's schema (a strict object with the base fields): the model and plan schemas derive from it. */
-  schema: v.GenericSchema<unknown, R> & { entries: v.ObjectEntries };
+  schema: ResourceSchemaOf<R>;
   /** Host facts this kind reads beyond accounts. */
   facts?: readonly FactDef[];
   /** Commands whose output `parse` reads. All probes of a host run in ONE batched script. */
@@ -202,6 +201,17 @@ export interface StepInput {
   ctx: TargetCtx;
   /** All observed resources (a step may read other kinds' declarations, e.g. env files' secrets). */
   all: readonly ResourceBase[];
+}
+
+/**
+ * A kind's resource schema: a valibot strict object (`v.strictObject({...BASE, type: v.literal(…)})`),
+ * typed structurally so that the editor types of `hostkit init` need no valibot.
+ */
+export interface ResourceSchemaOf<R> {
+  readonly kind: "schema";
+  readonly type: string;
+  readonly entries: Readonly<Record<string, unknown>>;
+  readonly "~types"?: { readonly output: R } | undefined;
 }
 
 /** Typed identity: a kind definition that misses a required part is a type error. */

@@ -120,7 +120,7 @@ describe("--only and --ignore: the same on plan, apply and down (key or glob)", 
     const root = fresh();
     const up = join(dir, "up.plan.json");
     expect((await hk(["plan", infra, "--root", root, "--out", up])).code).toBe(0);
-    expect((await hk(["apply", "--plan", up, "--confirm"])).code).toBe(0);
+    expect((await hk(["apply", "--plan", up, "--root", root, "--confirm"])).code).toBe(0);
     const d = await hk(["down", up, "--only", "file:/etc/flags/*", "--ignore", "file:/etc/flags/b.conf"]);
     expect(d.code).toBe(0);
     expect(keys(d.stdout)).toEqual(["file:/etc/flags/a.conf"]);

@@ -165,8 +165,9 @@ describe("down plans of tracked runs", () => {
     // Applied without tracking, then derived and applied again: recognised, not "stale".
     const plan = join(dir, "down.plan.json");
     expect((await hk(["down", two, "--root", root, "--last", "--runs-root", runsRoot, "--out", plan])).code).toBe(0);
-    expect((await hk(["apply", "--plan", plan, "--confirm"])).code).toBe(0);
-    const again = await hk(["apply", "--plan", plan, "--confirm"]);
+    // A saved plan is applied to the target named on the command line (an unsigned plan does not choose it).
+    expect((await hk(["apply", "--plan", plan, "--root", root, "--runs-root", runsRoot, "--confirm"])).code).toBe(0);
+    const again = await hk(["apply", "--plan", plan, "--root", root, "--runs-root", runsRoot, "--confirm"]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^error: run \S+ was already rolled back: the target is already as this down plan leaves it; nothing to do\n/);
     expect(again.stderr).not.toContain("stale");
@@ -176,7 +177,7 @@ describe("down plans of tracked runs", () => {
     for (const f of [one, two]) expect((await hk(["apply", f, "--root", root2, "--confirm", "--track", "--runs-root", runs2])).code).toBe(0);
     const plan2 = join(dir, "down2.plan.json");
     expect((await hk(["down", two, "--root", root2, "--last", "--runs-root", runs2, "--out", plan2])).code).toBe(0);
-    expect((await hk(["apply", "--plan", plan2, "--confirm", "--track", "--runs-root", runs2])).code).toBe(0);
+    expect((await hk(["apply", "--plan", plan2, "--root", root2, "--confirm", "--track", "--runs-root", runs2])).code).toBe(0);
     const last = await hk(["down", two, "--root", root2, "--last", "--runs-root", runs2]);
     expect(last.code).toBe(1);
     expect(last.stderr).toMatch(/^error: run (\S+) was already rolled back by run \S+-demo-down\n {2}hint: nothing to reverse; /);

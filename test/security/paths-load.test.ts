@@ -13,21 +13,22 @@ afterAll(removeTempDirs);
 
 const F = "test/security/fixtures";
 
-const CASES: [string, number, string][] = [
+/** [fixture, line, first diagnostic, how many the file has (every mistake is reported at once)]. */
+const CASES: [string, number, string, number?][] = [
   ["root-dotdot.ts", 5, `project "toys" › roots › data: path "/srv/../../../../outside" must not contain '..'`],
   ["directory-root.ts", 5, `project "toys" › directory "/": path "/" is the root directory itself, which HostKit never manages`],
   ["lone-surrogate.ts", 5, `project "toys" › file "/etc/bad-\\ud800.conf": path "/etc/bad-\\ud800.conf" is not well-formed Unicode (a lone surrogate has no UTF-8 form on the host)`],
-  ["three-spellings.ts", 6, `file:/etc/a.conf: declared twice (first at ${F}/three-spellings.ts:5)`],
+  ["three-spellings.ts", 6, `file:/etc/a.conf: declared twice (first at ${F}/three-spellings.ts:5)`, 2],
   ["prefix-dotdot.ts", 7, `service "web" › storage "data" › path: must be a relative path without '..'`],
 ];
 
-describe.each(CASES)("%s", (fixture, line, message) => {
-  test("one diagnostic with file:line, exit 1, no stack trace", async () => {
+describe.each(CASES)("%s", (fixture, line, message, count = 1) => {
+  test("its diagnostics with file:line (no consequence of an earlier one), exit 1, no stack trace", async () => {
     const r = await hostkit(["dump", `${F}/${fixture}`]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr.split("\n")[0]).toBe(`error: ${F}/${fixture}:${line}: ${message}`);
-    expect(r.stderr.split("\n").filter((l) => l.startsWith("error:"))).toHaveLength(1);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("error:"))).toHaveLength(count);
     expect(stackLines(r.stderr)).toEqual([]);
   });
 });
