@@ -21,7 +21,7 @@ import { resourceKey, type Resource } from "../model/resource.ts";
 import type { TargetCtx } from "../model/kind.ts";
 import { kindOf, stepOf } from "../kinds/registry.ts";
 import { stableStringify } from "../plan/digest.ts";
-import { assemble, deriveSteps, diffObserved } from "../plan/planner.ts";
+import { assemble, deriveSteps, diffObserved, forTarget } from "../plan/planner.ts";
 import { probeAll } from "../plan/probe.ts";
 import type { Runner } from "../targets/runner.ts";
 import { sameTarget, type RunStore } from "../artifacts/runs.ts";
@@ -152,7 +152,7 @@ function upProblems(plan: Plan, u: UpContext): Problem[] {
  */
 async function rebuildUp(saved: SavedPlan, u: UpContext, runner: Runner, ctx: TargetCtx, targetName: string): Promise<Plan> {
   const { plan, path } = saved;
-  const resources = u.project.resources.filter((r) => !kindOf(r.type)?.unplanned);
+  const resources = forTarget(u.project.resources, plan.target, []).filter((r) => !kindOf(r.type)?.unplanned);
   const { observed } = await probeAll(resources, runner, ctx);
   const changes = diffObserved(observed);
   const rebuiltPlan = assemble({ project: plan.project, target: plan.target, keepNoops: true }, changes, deriveSteps(changes, observed, ctx), []);

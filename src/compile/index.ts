@@ -283,6 +283,11 @@ export function compile(project: ProjectDecl): CompiledProject {
     const storage = new Map(svc.items.flatMap((i) => (i.kind === "storage" ? [[i.name, i.path] as const] : [])));
     compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items), groupOf }, resources);
   }
+  for (const host of project.hosts) {
+    const mine: Resource[] = [];
+    compileItems(project, host.items, { label: `host "${host.name}"`, owner: "root", storage: new Map(), envs: envMap(host.items), groupOf }, mine);
+    resources.push(...mine.map((r) => ({ ...r, host: host.name })));
+  }
   checkPaths(resources);
   checkDuplicates(resources);
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).
@@ -307,15 +312,16 @@ function checkPaths(resources: Resource[]) {
   if (problems.length) throw new HostKitError(problems);
 }
 
+/** One key per host: the same key in two hosts is fine; project-wide and host-scoped, or twice in one scope, is not. */
 function checkDuplicates(resources: Resource[]) {
-  const seen = new Map<string, Resource>();
+  const seen = new Map<string, Resource[]>();
   const problems: Diagnostic[] = [];
   for (const r of resources) {
     const key = resourceKey(r);
-    const first = seen.get(key);
+    const first = (seen.get(key) ?? []).find((o) => !o.host || !r.host || o.host === r.host);
     if (first) {
       problems.push({ subject: key, source: r.source, message: `declared twice (first at ${formatLoc(first.source)})` });
-    } else seen.set(key, r);
+    } else seen.set(key, [...(seen.get(key) ?? []), r]);
   }
   if (problems.length) throw new HostKitError(problems);
 }

@@ -11,6 +11,8 @@ export interface HostDecl {
   source: SourceLoc;
   at: string;
   ssh: O.SshOptions;
+  /** Declarations that apply to this host only (`p.host(name, opts, (h) => …)`). */
+  items: ItemDecl[];
 }
 
 export type ItemDecl =

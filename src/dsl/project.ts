@@ -7,6 +7,7 @@ import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
 import { declareCollecting, runCallback } from "./collect.ts";
 import { declareService, type ServiceScope } from "./service.ts";
+import { declareHost, type HostScope } from "./host.ts";
 import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
 import { hostPath } from "./paths.ts";
@@ -16,8 +17,12 @@ export interface ProjectScope extends ItemMethods {
   roots(roots: O.Roots): void;
   /** Name prefixes for accounts and units. @example p.prefixes({ user: "toys-", unit: "toys-" }) */
   prefixes(prefixes: O.Prefixes): void;
-  /** An existing host to plan and apply against. @example p.host("prod", { at: "elixir.toys", ssh: { user: "dannote", sudo: true } }) */
-  host(name: string, opts: O.HostOptions): void;
+  /**
+   * An existing host to plan and apply against; with a callback, declarations for this host only.
+   * @example p.host("prod", { at: "elixir.toys", ssh: { user: "dannote", sudo: true } })
+   * @example p.host("edge", { at: "10.0.0.7" }, (h) => { h.file("/etc/motd", { content: "edge\n" }) })
+   */
+  host(name: string, opts: O.HostOptions, cb?: (h: HostScope) => void): void;
   /** A service: its account, storage, env files, daemon, timers and commands. @example p.service("web", (s) => { s.daemon({ exec: ["/opt/web/bin/server"] }) }) */
   service(name: string, cb: (s: ServiceScope) => void): void;
   /** A standalone account. @example p.account("app", { system: true, rollback: "keep" }) */
@@ -79,14 +84,15 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
       }
       decl.prefixes = { user: p.user ?? decl.prefixes.user, unit: p.unit ?? decl.prefixes.unit };
     },
-    host(hostName, opts) {
+    host(hostName, opts, hostCb) {
       const at = callerLocation();
       const subject = `host ${JSON.stringify(hostName)}`;
       if (typeof hostName !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(hostName)) throw new HostKitError({ subject, source: at, message: "a host name contains only letters, digits, '_', '.', '-'" });
       if (decl.hosts.some((h) => h.name === hostName)) throw new HostKitError({ subject, source: at, message: "declared twice" });
       const parsed = parseOptions(O.HostSchema, opts, subject, at);
-      const host: HostDecl = { name: hostName, source: at, at: parsed.at, ssh: parsed.ssh ?? {} };
+      const host: HostDecl = { name: hostName, source: at, at: parsed.at, ssh: parsed.ssh ?? {}, items: [] };
       decl.hosts.push(host);
+      if (hostCb !== undefined) declareHost(decl, host, hostCb, at);
     },
     service(svcName, svcCb) {
       declareService(decl, svcName, svcCb, callerLocation());

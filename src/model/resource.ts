@@ -19,6 +19,8 @@ export const BASE = {
   id: v.string(),
   source: SourceLocSchema,
   service: v.optional(v.string()),
+  /** Declared inside `p.host(name, …, (h) => …)`: planned only against that host. */
+  host: v.optional(v.string()),
   /** Keys (`type:id`) of resources that must be applied first: compile adds the implicit ones. */
   requires: v.optional(v.array(v.string())),
 };
@@ -29,6 +31,7 @@ export type ResourceBase = {
   id: string;
   source: { file: string; line: number };
   service?: string;
+  host?: string;
   requires?: string[];
 };
 

@@ -106,10 +106,22 @@ export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoo
   });
 }
 
+/**
+ * The resources a target gets: project-wide ones, and those declared inside `p.host(name, …)` for
+ * that host only. On a target that is no declared host (--root, --local, --remote) host-scoped ones
+ * are left out, saying so.
+ */
+export function forTarget<R extends Resource>(resources: readonly R[], target: TargetInfo, warnings: string[]): R[] {
+  const other = resources.filter((r) => r.host && r.host !== target.name);
+  const hosts = [...new Set(other.map((r) => r.host!))];
+  if (other.length && target.transport !== "ssh") warnings.push(`${other.length} resource(s) declared for host ${hosts.join(", ")} are not planned on ${target.name} (plan with --host to include them)`);
+  return resources.filter((r) => !r.host || r.host === target.name);
+}
+
 /** Read the host once and plan every selected resource. */
 export async function planHost(opts: PlanOptions): Promise<Plan> {
-  const selected = selectResources(opts.resources, opts.ignore);
   const warnings: string[] = [];
+  const selected = selectResources(forTarget(opts.resources, opts.target, warnings), opts.ignore);
   // Kinds this build cannot plan: their resources are left out with the kind's own warning, and the plan says it is incomplete.
   const unplanned = new Map<string, Resource[]>();
   for (const r of selected) if (kindOf(r.type)?.unplanned) unplanned.set(r.type, [...(unplanned.get(r.type) ?? []), r]);
