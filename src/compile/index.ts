@@ -5,6 +5,7 @@
 import type { ItemDecl, ProjectDecl, ServiceDecl, HostDecl } from "../dsl/decl.ts";
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
 import { record } from "../dsl/collect.ts";
+import { kindOf } from "../kinds/registry.ts";
 import { formatMode, implausibleMode, normalizeMode, octalReading } from "../model/mode.ts";
 import { modeLiteral } from "./mode-literal.ts";
 import { addImplicitRequires } from "./requires.ts";
@@ -22,7 +23,7 @@ import { escapeSpecifiers, execLine, quoteArg } from "../render/systemd-quote.ts
 export interface CompiledProject {
   project: string;
   source: SourceLoc;
-  hosts: HostDecl[];
+  hosts: Omit<HostDecl, "items">[];
   runs: ProjectDecl["runs"];
   resources: Resource[];
 }
@@ -223,6 +224,12 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
         });
         break;
       }
+      case "resource": {
+        const kind = kindOf(item.type);
+        if (!kind?.compile) throw new HostKitError({ subject, source: item.source, message: `no kind ${item.type} compiles declarations` });
+        out.push(kind.compile({ id: item.id, opts: item.opts }, { ...base(item.source), owner: scope.owner, groupOf: scope.groupOf }) as Resource);
+        break;
+      }
       case "package": {
         const o = item.opts;
         out.push({
@@ -251,6 +258,8 @@ function identity(item: ItemDecl): string {
       return ` ${JSON.stringify(item.name ?? item.path)}`;
     case "daemon":
       return "";
+    case "resource":
+      return ` ${JSON.stringify(item.id)}`;
     default:
       return ` ${JSON.stringify(item.name)}`;
   }
@@ -292,7 +301,8 @@ export function compile(project: ProjectDecl): CompiledProject {
   checkDuplicates(resources);
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).
   const ordered = dependencyOrder(addImplicitRequires(resources).map((r) => ({ key: resourceKey(r), r, requires: r.requires, source: r.source }))).map((n) => n.r);
-  return { project: project.name, source: project.source, hosts: project.hosts, runs: project.runs, resources: ordered };
+  // Hosts as targets (their own declarations are resources now, each carrying `host`).
+  return { project: project.name, source: project.source, hosts: project.hosts.map(({ items: _items, ...h }) => h), runs: project.runs, resources: ordered };
 }
 
 function envMap(items: ItemDecl[]): Map<string, string> {

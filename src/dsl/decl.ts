@@ -24,7 +24,9 @@ export type ItemDecl =
   | { kind: "daemon"; source: SourceLoc; unit: string; opts: O.DaemonOptions }
   | { kind: "timer"; source: SourceLoc; name: string; unit: string; opts: O.TimerOptions }
   | { kind: "command"; source: SourceLoc; name: string; opts: O.CommandOptions }
-  | { kind: "package"; source: SourceLoc; name: string; opts: O.PackageOptions };
+  | { kind: "package"; source: SourceLoc; name: string; opts: O.PackageOptions }
+  /** A declaration a kind compiles itself (the kind's `compile`): one case in compile for every such kind. */
+  | { kind: "resource"; type: string; source: SourceLoc; id: string; opts: Record<string, unknown> };
 
 export interface ServiceDecl {
   name: string;

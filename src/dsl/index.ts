@@ -12,4 +12,5 @@ export { Resources, type ResourceOptions } from "../runtime/resources.ts";
 export { MODE_ALIASES, type Mode } from "../model/mode.ts";
 export type { Address } from "../model/address.ts";
 export type * from "./options.ts";
+export type { SymlinkOptions } from "../kinds/symlink.ts";
 export type { ProjectDecl } from "./decl.ts";

@@ -9,6 +9,7 @@ import * as O from "./options.ts";
 import { parseOptions } from "./validate.ts";
 import { checkUnitName } from "./names.ts";
 import { asContent } from "../model/content.ts";
+import { SymlinkOptionsSchema, type SymlinkOptions } from "../kinds/symlink.ts";
 import { hostPath } from "./paths.ts";
 
 export interface ItemMethods {
@@ -22,6 +23,8 @@ export interface ItemMethods {
   command(name: string, opts: O.CommandOptions): void;
   /** A timer and the oneshot service it starts. @example s.timer("backup", { onCalendar: "daily", exec: ["/usr/local/bin/backup"] }) */
   timer(name: string, opts: O.TimerOptions): void;
+  /** A symbolic link. @example p.symlink("/etc/app/current", { target: "/opt/app/releases/42" }) */
+  symlink(path: string, opts: SymlinkOptions): void;
   /** An OS package. @example s.package("caddy", { rollback: "keep" }) */
   package(name: string, opts?: O.PackageOptions): void;
 }
@@ -34,6 +37,11 @@ export function itemMethods(label: string, add: (i: ItemDecl) => void, project: 
   // Read when the timer is declared: p.prefixes() may come after the project scope was built.
   const unitPrefix = () => (svc ? `${project.prefixes.unit}${svc.name}-` : project.prefixes.unit);
   return {
+    symlink(path, opts) {
+      const source = callerLocation();
+      const subject = `${label} › symlink ${JSON.stringify(path)}`;
+      add({ kind: "resource", type: "symlink", source, id: checkPath(path, subject, source), opts: parseOptions(SymlinkOptionsSchema, opts, subject, source) });
+    },
     directory(path, opts) {
       const source = callerLocation();
       const subject = `${label} › directory ${JSON.stringify(path)}`;

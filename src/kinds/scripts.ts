@@ -163,6 +163,23 @@ fi
 `;
 
 /**
+ * A symbolic link: made as a temp link beside the target, then renamed over it (`mv -fT`: a directory
+ * at the path is never written into, a link there is replaced, not followed). The parent chain is
+ * walked as for writes. Args: PATH TARGET ROOT TRUST. The link's text is stored as given: it is
+ * resolved by whoever follows it, on the host (or inside the tree, when it boots).
+ */
+export const SET_SYMLINK = `set -eu
+trap '' INT
+path=$1 target=$2 root=$3 trust=\${4:-0} create=1 okuid=
+${WALK}
+[ ! -d "./$base" ] || [ -L "./$base" ] || hk_refuse "it is a directory, not a symbolic link"
+tmp=".hostkit-link.$$"
+rm -f -- "./$tmp"
+ln -s -- "$target" "./$tmp"
+mv -fT -- "./$tmp" "./$base"
+`;
+
+/**
  * Previous content for a backup: one metadata line, then the bytes; walked as for writes (a link, or
  * a parent that is one, is refused: a backup never copies what a link points at). Args: PATH ROOT
  * OWNER TRUST.

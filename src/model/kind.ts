@@ -167,8 +167,9 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   /**
    * The path on the host this resource writes, with the owner its parents may have besides root:
    * walked (link and ownership checks) at plan time and by the fixed programs at apply time.
+   * `linkOk`: the declared object is itself a link (a link at the path is replaced, never followed).
    */
-  writes?(r: R): { path: string; owner: string; trust: boolean };
+  writes?(r: R): { path: string; owner: string; trust: boolean; linkOk?: boolean };
   /** Its backups hold secret values (env files): they restore it, and are never shown. */
   backupIsSecret?: boolean;
   /** File-like kinds: the path whose previous bytes a tracked run backs up before changing it. */
@@ -189,10 +190,26 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    */
   steps?(input: StepInput): { before: Change[]; after: Change[]; notRun: string[] };
   /**
+   * Kinds whose DSL declaration maps straight to one resource: compile calls this with the
+   * declaration's options (validated by the DSL method) and the scope's defaults, so adding such a
+   * kind needs no edit of compile.
+   */
+  compile?(decl: { id: string; opts: Record<string, unknown> }, scope: CompileScope): R;
+  /**
    * Kinds this build cannot plan yet: their resources are left out with this warning, and the plan
    * is marked incomplete (so `--detailed-exitcode` never says "nothing to change" for them).
    */
   unplanned?(rs: R[]): string;
+}
+
+/** What compile knows where a declaration was made. */
+export interface CompileScope {
+  source: { file: string; line: number };
+  service?: string;
+  /** Default owner: the service account when the service declares one, else root. */
+  owner: string;
+  /** The default group of an owner (a declared account's primary group, else the owner's name). */
+  groupOf(owner: string): string;
 }
 
 export interface StepInput {

@@ -22,6 +22,8 @@ export interface Guard {
   owner: string;
   /** `unsafeParents: true`: live hosts accept linked or foreign-owned parents. */
   trust: boolean;
+  /** The declared object is itself a link (the symlink kind): a link at the last component is expected, not refused. */
+  linkOk?: boolean;
 }
 
 export function guardsOf(resources: readonly Resource[], ctx: TargetCtx): Guard[] {
@@ -97,7 +99,7 @@ function refusal(g: Guard, info: Map<string, { type: string; uid: string }>, fac
     if (!st) return undefined; // missing: created by the write, one component at a time
     const last = i === comps.length - 1;
     if (st.type === "symbolic link") {
-      if (last) return "it is a symbolic link (HostKit neither writes through nor replaces links)";
+      if (last) return g.linkOk ? undefined : "it is a symbolic link (HostKit neither writes through nor replaces links)";
       if (ctx.root || !g.trust) return `${c} is a symbolic link`;
       return undefined; // trusted on a live host: what lies beyond is the link's business
     }

@@ -69,7 +69,7 @@ function sshTarget(name: string, o: SshOptions, onEvent?: (e: TransportEvent) =>
   };
 }
 
-export function hostSshOptions(h: HostDecl, flags: TargetFlags = {}): SshOptions {
+export function hostSshOptions(h: Omit<HostDecl, "items">, flags: TargetFlags = {}): SshOptions {
   const s = h.ssh;
   const retry = s.retry === undefined ? undefined : typeof s.retry === "object" ? { attempts: s.retry.attempts, baseDelay: s.retry.baseDelay ?? 250, maxDelay: s.retry.maxDelay ?? 2000 } : s.retry;
   const password = resolvePassword(s.password, `host "${h.name}"`);
@@ -86,7 +86,7 @@ export function hostSshOptions(h: HostDecl, flags: TargetFlags = {}): SshOptions
   };
 }
 
-export function resolveTargets(hosts: readonly HostDecl[], flags: TargetFlags, onEvent?: (e: TransportEvent) => void): TargetSpec[] {
+export function resolveTargets(hosts: readonly Omit<HostDecl, "items">[], flags: TargetFlags, onEvent?: (e: TransportEvent) => void): TargetSpec[] {
   const chosen = [flags.local, flags.root, flags.host?.length, flags.remote].filter(Boolean).length;
   if (chosen === 0) {
     throw new HostKitError({

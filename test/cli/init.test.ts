@@ -70,7 +70,8 @@ test("keeps an existing tsconfig.json unless --force", async () => {
   } finally {
     rmSync(other, { recursive: true, force: true });
   }
-}, 60_000);
+  // From source (not the compiled binary) init builds the editor types with tsc first: ~15 s each on this machine.
+}, 240_000);
 
 test("a folder that does not exist is a diagnostic", async () => {
   const r = await hostkit(["init", "/nonexistent/hostkit-init"]);

@@ -26,7 +26,7 @@ const opts = <K extends ItemDecl["kind"]>(kind: K): OptsOf<K>[] => items.filter(
 
 test("every declaration kind is used, at project level and in services", () => {
   const kinds = new Set(items.map((i) => i.kind));
-  expect([...kinds].sort()).toEqual(["account", "command", "daemon", "directory", "env", "file", "package", "storage", "timer"]);
+  expect([...kinds].sort()).toEqual(["account", "command", "daemon", "directory", "env", "file", "package", "resource", "storage", "timer"]);
   const projectKinds = new Set(decls.flatMap((d) => d.items.map((i) => i.kind)));
   for (const k of ["account", "directory", "file", "command", "timer", "package"] as const) expect(projectKinds.has(k)).toBe(true);
   expect(decls.some((d) => Object.keys(d.roots).length)).toBe(true);

@@ -67,6 +67,11 @@ function checkResource(root: string, tree: Map<string, Entry>, r: Resource, env:
       expect({ path: r.path, values }).toEqual({ path: r.path, values: want });
       return [r.path];
     }
+    case "symlink": {
+      const e = tree.get(r.path);
+      expect({ path: r.path, type: e?.type, target: e?.target }).toEqual({ path: r.path, type: "link", target: r.target });
+      return [r.path];
+    }
     case "systemd_service":
     case "systemd_timer": {
       const path = `/etc/systemd/system/${r.name}`;
