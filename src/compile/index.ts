@@ -75,10 +75,20 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
     }
     return;
   }
-  const svc = scope.service;
-  const base = (source: SourceLoc) => ({ source, ...(svc ? { service: svc.name } : {}) });
   for (const item of items) {
     const subject = `${scope.label} › ${item.kind}${identity(item)}`;
+    const first = out.length;
+    compileItem(project, item, subject, scope, out);
+    // `dependsOn: [keys]`: explicit edges on every resource the declaration produced (compile/requires.ts checks them).
+    const dependsOn = (item.opts as { dependsOn?: string[] } | undefined)?.dependsOn;
+    if (dependsOn?.length) for (let k = first; k < out.length; k++) out[k] = { ...out[k]!, requires: [...(out[k]!.requires ?? []), ...dependsOn] };
+  }
+}
+
+function compileItem(project: ProjectDecl, item: ItemDecl, subject: string, scope: Scope, out: Resource[]) {
+  const svc = scope.service;
+  const base = (source: SourceLoc) => ({ source, ...(svc ? { service: svc.name } : {}) });
+  {
     switch (item.kind) {
       case "account": {
         const o = item.opts;

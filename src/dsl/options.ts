@@ -14,6 +14,8 @@ import { accountNameProblem, calendarProblem, passwdPathProblem, timeSpanProblem
 const AbsPath = v.pipe(v.string(), v.startsWith("/", "must be an absolute path"));
 const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/, "may contain only letters, digits, '_', '-', '.', '@'"));
 const ModeSchema = v.custom<Mode>(() => true); // normalized (and checked) by normalizeMode
+/** Explicit dependencies: resource keys (compile checks that each names a declared resource). */
+const RequiresSchema = v.optional(v.array(v.pipe(v.string(), v.regex(/^[a-z_]+:\S/, "must be a resource key such as directory:/srv/app"))));
 const AddressSchema = v.custom<Address>(() => true); // normalized (and checked) by normalizeAddress
 const Rollback = v.picklist(["keep", "delete", "delete_if_created"]);
 const OneOrMany = v.union([v.string(), v.array(v.string())]);
@@ -143,6 +145,8 @@ export interface DirectoryOptions {
    * @example unsafeParents: true
    */
   unsafeParents?: boolean;
+  /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
+  dependsOn?: string[];
 }
 export const DirectorySchema = v.strictObject({
   mode: v.optional(ModeSchema),
@@ -150,6 +154,7 @@ export const DirectorySchema = v.strictObject({
   group: v.optional(Name),
   rollback: v.optional(Rollback),
   unsafeParents: v.optional(v.boolean()),
+  dependsOn: RequiresSchema,
 });
 
 export interface FileOptions {
@@ -172,6 +177,8 @@ export interface FileOptions {
    * @example unsafeParents: true
    */
   unsafeParents?: boolean;
+  /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
+  dependsOn?: string[];
 }
 export const FileSchema = v.strictObject({
   content: v.optional(v.union([v.string(), v.instance(Uint8Array)])),
@@ -181,6 +188,7 @@ export const FileSchema = v.strictObject({
   group: v.optional(Name),
   rollback: v.optional(Rollback),
   unsafeParents: v.optional(v.boolean()),
+  dependsOn: RequiresSchema,
 });
 
 export interface EnvOptions {
@@ -201,6 +209,8 @@ export interface EnvOptions {
    * @example unsafeParents: true
    */
   unsafeParents?: boolean;
+  /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
+  dependsOn?: string[];
 }
 const EnvKey = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"));
 export const EnvSchema = v.strictObject({
@@ -210,6 +220,7 @@ export const EnvSchema = v.strictObject({
   owner: v.optional(Name),
   group: v.optional(Name),
   unsafeParents: v.optional(v.boolean()),
+  dependsOn: RequiresSchema,
 });
 
 export interface StorageOptions {
@@ -238,6 +249,8 @@ export interface StorageOptions {
    * @example unsafeParents: true
    */
   unsafeParents?: boolean;
+  /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
+  dependsOn?: string[];
 }
 export const StorageSchema = v.strictObject({
   under: v.optional(v.string()),
@@ -250,6 +263,7 @@ export const StorageSchema = v.strictObject({
   backup: v.optional(v.boolean()),
   rollback: v.optional(Rollback),
   unsafeParents: v.optional(v.boolean()),
+  dependsOn: RequiresSchema,
 });
 
 export interface PackageOptions {
@@ -284,6 +298,8 @@ export interface CommandOptions {
   workingDirectory?: string;
   /** Env declarations (names) or env file paths loaded first. @example env: ["runtime"] */
   env?: string[];
+  /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
+  dependsOn?: string[];
 }
 export const CommandSchema = v.strictObject({
   exec: Argv,
@@ -293,6 +309,7 @@ export const CommandSchema = v.strictObject({
   user: v.optional(Name),
   workingDirectory: v.optional(AbsPath),
   env: v.optional(v.array(v.string())),
+  dependsOn: RequiresSchema,
 });
 
 // ───────────────────────────────────────────────────────────── daemon
@@ -416,6 +433,8 @@ export interface DaemonOptions {
   enable?: boolean;
   /** Keep it running (default true). @example start: false */
   start?: boolean;
+  /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
+  dependsOn?: string[];
 }
 const Targets = v.union([v.string(), v.array(v.string())]);
 export const DaemonSchema = v.strictObject({
@@ -441,6 +460,7 @@ export const DaemonSchema = v.strictObject({
   wantedBy: v.optional(v.string()),
   enable: v.optional(v.boolean()),
   start: v.optional(v.boolean()),
+  dependsOn: RequiresSchema,
 });
 
 export interface TimerOptions {
@@ -464,6 +484,8 @@ export interface TimerOptions {
   isolate?: IsolateOptions;
   /** Env declarations or paths. @example env: ["runtime"] */
   env?: string[];
+  /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
+  dependsOn?: string[];
 }
 export const TimerSchema = v.strictObject({
   onCalendar: v.optional(Calendar),
@@ -476,6 +498,7 @@ export const TimerSchema = v.strictObject({
   user: v.optional(Name),
   isolate: v.optional(IsolateSchema),
   env: v.optional(v.array(v.string())),
+  dependsOn: RequiresSchema,
 });
 
 // Compile-time agreement between each documented type and its schema.
