@@ -14,6 +14,7 @@ import type { Plan } from "./model/plan.ts";
 import { planHost } from "./plan/planner.ts";
 import { applyPlan, type ApplyOptions, type ApplyResult } from "./apply/applier.ts";
 import { findDrift } from "./apply/stale.ts";
+import { opsFor } from "./apply/ops.ts";
 import { sameTarget } from "./artifacts/runs.ts";
 import { localRunner } from "./targets/local.ts";
 import type { Runner } from "./targets/runner.ts";
@@ -83,16 +84,37 @@ export async function plan(project: CompiledProject, opts: { target: Target; ign
   return withRunner(opts.target, (runner) => planHost({ project: project.project, resources: project.resources, runner, ctx: opts.target.ctx, target: opts.target.info, ...(opts.ignore ? { ignore: opts.ignore } : {}) }));
 }
 
-/** Apply a plan. Refuses without `confirm: true`, and refuses a plan whose target changed since it was made. */
-export async function apply(p: Plan, opts: { target: Target; confirm?: boolean; dryRun?: boolean } & Omit<ApplyOptions, "runner" | "ctx">): Promise<ApplyResult | { dryRun: true }> {
-  if (opts.dryRun) return { dryRun: true };
-  if (!opts.confirm) throw new HostKitError({ message: "apply needs confirm: true" });
+/** What `apply({ dryRun: true })` returns: the plan re-checked against the target, and each change's argv ops. */
+export interface DryRun {
+  dryRun: true;
+  plan: Plan;
+  ops: { key: string; ops: { label: string; argv: string[]; skip?: string }[] }[];
+}
+
+/**
+ * Apply a plan. Refuses without `confirm: true` (a dry run needs none), refuses a plan whose target
+ * differs, and refuses a stale plan: the target is re-read while the host lock is held, so nothing
+ * can change it between the check and the changes. `dryRun: true` re-reads the target the same way
+ * (a stale plan is refused) and returns the argv each change would run, changing nothing.
+ * @example
+ * const preview = await apply(p, { target, dryRun: true });
+ * const result = await apply(p, { target, confirm: true });
+ */
+export async function apply(p: Plan, opts: { target: Target; confirm?: boolean; dryRun?: boolean } & Omit<ApplyOptions, "runner" | "ctx">): Promise<ApplyResult | DryRun> {
   // A plan applies only where it was made (a plan read from a file is checked fully by `hostkit apply --plan`).
   if (!sameTarget(p.target, opts.target.info)) throw new HostKitError({ message: `the plan was made for ${p.target.name} (${p.target.transport}${p.target.root ? ` ${p.target.root}` : ""}), not for target ${opts.target.info.name}` });
+  if (!opts.dryRun && !opts.confirm) throw new HostKitError({ message: "apply needs confirm: true" });
   return withRunner(opts.target, async (runner) => {
-    const drift = await findDrift(p, runner, opts.target.ctx);
-    if (drift.length) throw new HostKitError({ message: `the plan is stale; changed since it was made: ${drift.map((d) => d.key).join(", ")}` });
-    const { target: _t, confirm: _c, dryRun: _d, ...rest } = opts;
-    return applyPlan(p, { ...rest, runner, ctx: opts.target.ctx });
+    const refuseIfStale = async () => {
+      const drift = await findDrift(p, runner, opts.target.ctx);
+      if (drift.length) throw new HostKitError({ message: `the plan is stale; changed since it was made: ${drift.map((d) => d.key).join(", ")}` });
+    };
+    if (opts.dryRun) {
+      await refuseIfStale();
+      return { dryRun: true, plan: p, ops: p.changes.filter((c) => c.action !== "noop").map((c) => ({ key: c.key, ops: opsFor(c, opts.target.ctx).map((o) => ({ label: o.label, argv: o.argv, ...(o.skip ? { skip: o.skip } : {}) })) })) };
+    }
+    const { target: _t, confirm: _c, dryRun: _d, underLock, ...rest } = opts;
+    // Checked under the host lock, as `hostkit apply --plan` does.
+    return applyPlan(p, { ...rest, runner, ctx: opts.target.ctx, underLock: async () => (await refuseIfStale(), await underLock?.()) });
   });
 }

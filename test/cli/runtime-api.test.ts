@@ -52,3 +52,36 @@ export default hk.project("apiinfra", (p) => p.directory("/srv/apiinfra"));
   expect(p.stderr.toString()).toBe("");
   expect(p.stdout.toString()).toContain("directory:/srv/apiinfra");
 });
+
+test("apply({ dryRun }) returns the argv each change would run and changes nothing; a stale plan is refused (checked under the lock)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hostkit-api-dry-"));
+  dirs.push(dir);
+  const program = join(REPO, `.api-dry-${process.pid}.ts`);
+  const root = join(dir, "root");
+  writeFileSync(
+    program,
+    `import { load, plan, apply, Target } from "hostkit";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+const project = await load(${JSON.stringify(join(REPO, "examples/first-example.ts"))});
+const target = Target.root(${JSON.stringify(root)});
+const p = await plan(project, { target });
+const dry = await apply(p, { target, dryRun: true });
+const out: Record<string, unknown> = { dry: "dryRun" in dry, keys: "ops" in dry ? dry.ops.map((o) => o.key) : [], argv0: "ops" in dry ? dry.ops[0]?.ops[0]?.argv[0] : undefined, rootMade: existsSync(${JSON.stringify(root)}) };
+// Someone changes the target after the plan was made: the apply is refused, nothing written.
+mkdirSync(${JSON.stringify(join(root, "srv/toys/exograph"))}, { recursive: true });
+try { await apply(p, { target, confirm: true }); out.stale = "applied"; } catch (e) { out.stale = (e as Error).message; }
+out.fileMade = existsSync(${JSON.stringify(join(root, "etc/systemd/system/toys-exograph.service"))});
+console.log(JSON.stringify(out));
+`,
+  );
+  try {
+    const p = Bun.spawnSync([process.execPath, program], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+    expect(p.stderr.toString()).toBe("");
+    const out = JSON.parse(p.stdout.toString());
+    expect(out).toMatchObject({ dry: true, argv0: "sh", rootMade: false, fileMade: false });
+    expect(out.keys).toContain("systemd_service:toys-exograph.service");
+    expect(out.stale).toMatch(/^the plan is stale; changed since it was made: directory:\/srv\/toys\/exograph/);
+  } finally {
+    rmSync(program, { force: true });
+  }
+}, 60_000);
