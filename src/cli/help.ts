@@ -20,6 +20,7 @@ export const JSON_KINDS: [string, string, string][] = [
   ["hostkit.dump", "dump --json", "dump"],
   ["hostkit.event", "apply --json (one event per line)", "events"],
   ["hostkit.runs", "runs --json", "runs"],
+  ["hostkit.backups", "backup --json", "backups"],
 ];
 
 function table(rows: string[][], indent = "  "): string {

@@ -73,6 +73,12 @@ export const RunsSchema = v.union([
   v.object({ ...envelope("hostkit.runs"), removed: v.array(v.string()) }),
 ]);
 
+/** `backup --json`: one archive per target. */
+export const BackupsSchema = v.object({
+  ...envelope("hostkit.backups"),
+  backups: v.array(v.object({ target: v.string(), file: v.string(), paths: v.array(v.string()), bytes: v.number(), sha256: v.string() })),
+});
+
 export function plansDoc(plans: Plan[]) {
   return { kind: "hostkit.plans" as const, formatVersion: JSON_FORMAT_VERSION, plans };
 }

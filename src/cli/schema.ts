@@ -4,7 +4,7 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 import { HostKitError } from "../model/errors.ts";
 import { PlanSchema } from "../model/plan.ts";
-import { DumpSchema, EventSchema, JSON_FORMAT_VERSION, PlansSchema, RunsSchema } from "./json.ts";
+import { BackupsSchema, DumpSchema, EventSchema, JSON_FORMAT_VERSION, PlansSchema, RunsSchema } from "./json.ts";
 import { printJson } from "./common.ts";
 import { commonArgs, usageError } from "./flags.ts";
 
@@ -14,6 +14,7 @@ const SCHEMAS: Record<string, { schema: v.GenericSchema; title: string }> = {
   dump: { schema: DumpSchema, title: "HostKit compiled project (kind hostkit.dump): dump --json" },
   events: { schema: EventSchema, title: "HostKit apply event (kind hostkit.event): one per line of apply --json" },
   runs: { schema: RunsSchema, title: "HostKit run records (kind hostkit.runs): runs --json" },
+  backups: { schema: BackupsSchema, title: "HostKit backup archives (kind hostkit.backups): backup --json" },
 };
 
 export const SCHEMA_NAMES = Object.keys(SCHEMAS);

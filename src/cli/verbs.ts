@@ -38,6 +38,11 @@ export const VERBS: Record<string, Verb> = {
       "hostkit down infra/config.ts --host prod --last --only 'file:/etc/toys/*'",
     ],
   },
+  backup: {
+    summary: "Copy the storage declared with backup: true off each target (tar)",
+    load: () => import("./backup.ts").then(def),
+    examples: ["hostkit backup infra/config.ts --host prod --out backups/", "hostkit backup infra/config.ts --root /srv/image --out /tmp/bk --json"],
+  },
   show: {
     summary: "Print a saved plan file",
     load: () => import("./show.ts").then(def),

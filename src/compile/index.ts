@@ -116,7 +116,7 @@ function compileItem(project: ProjectDecl, item: ItemDecl, subject: string, scop
         if (secret && m & 0o007) {
           throw new HostKitError({ subject, key: "mode", source: item.source, message: `secret storage must not be accessible to others (mode ${formatMode(m)})` });
         }
-        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? scope.groupOf(owner), mode: m, rollback: o.rollback ?? "keep", ...(o.unsafeParents ? { unsafeParents: true } : {}) });
+        out.push({ ...base(item.source), type: "directory", id: item.path, path: item.path, owner, group: o.group ?? scope.groupOf(owner), mode: m, rollback: o.rollback ?? "keep", ...(o.unsafeParents ? { unsafeParents: true } : {}), ...(item.kind === "storage" && item.opts.backup ? { backup: true } : {}) });
         break;
       }
       case "file": {

@@ -16,6 +16,8 @@ export const DirectorySchema = v.strictObject({
   mode: v.number(),
   /** Live hosts: allow parents owned by another non-root user (see the DSL option). */
   unsafeParents: v.optional(v.boolean()),
+  /** Storage declared with `backup: true`: what `hostkit backup` copies off the host. */
+  backup: v.optional(v.boolean()),
   rollback: RollbackSchema,
 });
 export type Directory = v.InferOutput<typeof DirectorySchema>;
