@@ -7,9 +7,26 @@
 import { hostname } from "node:os";
 import { dirname, basename } from "node:path";
 import { HostKitError } from "../model/errors.ts";
-import { ACQUIRE_LOCK, RELEASE_LOCK } from "../kinds/scripts.ts";
 import type { TargetCtx } from "../model/kind.ts";
 import { text, type Runner } from "../targets/runner.ts";
+
+/**
+ * The host lock. Args: LOCKDIR HOLDER(json). Prints "acquired", or exits 3 printing the holder.
+ * mkdir is atomic, so exactly one of two concurrent applies wins.
+ */
+export const ACQUIRE_LOCK = `set -u
+lock=$1 holder=$2
+mkdir -p -- "\${lock%/*}"
+if mkdir -- "$lock" 2>/dev/null; then printf '%s\\n' "$holder" > "$lock/holder"; echo acquired; exit 0; fi
+cat -- "$lock/holder" 2>/dev/null || echo '{}'
+exit 3
+`;
+
+/** Release only a lock we hold. Args: LOCKDIR RUNID. */
+export const RELEASE_LOCK = `set -u
+lock=$1 run=$2
+if grep -q -F -- "\\"runId\\":\\"$run\\"" "$lock/holder" 2>/dev/null; then rm -rf -- "$lock"; fi
+`;
 
 export interface LockHolder {
   runId: string;

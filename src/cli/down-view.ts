@@ -13,6 +13,7 @@ import type { Runner } from "../targets/runner.ts";
 import type { RunStore } from "../artifacts/runs.ts";
 import { readBackup, type BackupStore } from "../apply/backups.ts";
 import { kindOf } from "../kinds/registry.ts";
+import { privateContentReason } from "../kinds/file.ts";
 import { probeAll } from "../plan/probe.ts";
 import { observedState, settledState, stateBasis } from "../plan/down-state.ts";
 import { HostKitError } from "../model/errors.ts";
@@ -40,6 +41,8 @@ export function withBackupText(plan: Plan, store: BackupStore | undefined): Plan
     const after = c.after as Rec | undefined;
     const text = backupText(after?.content, store);
     if (text === undefined) return c;
+    // Shown only where a plan would show it: never an env file HostKit wrote, nor a file others cannot read (secrets).
+    if (privateContentReason({ exists: true, content: text, ...(typeof after?.mode === "number" ? { mode: after.mode } : {}) })) return c;
     // A resource that declares its content (a file) shows the restored text as its content too.
     return { ...c, after: { ...after, content: text } };
   });

@@ -150,7 +150,7 @@ describe("runs and backups on the controller", () => {
     expect(existsSync(own)).toBe(false);
   });
 
-  test("a link pre-created at a predictable backup directory is refused, its target not chmodded", async () => {
+  test("a link pre-created at a predictable backup directory is never used: the run takes a free id; the link's target is not chmodded", async () => {
     const { dir, R } = setup("bklink", `  p.file("/etc/app.conf", { content: "v2\\n" });`);
     writeFileSync(join(R, "etc/app.conf"), "v1\n");
     const victim = join(dir, "victim");
@@ -165,11 +165,15 @@ describe("runs and backups on the controller", () => {
       symlinkSync(victim, join(dir, "backups", id));
     }
     const r = await hostkit(["apply", "config.ts", "--root", R, "--confirm", "--track", "--runs-root", join(dir, "runs"), "--backups-root", join(dir, "backups")], { cwd: dir });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("is a symbolic link; refusing to write backups through it");
+    // Run ids skip any whose backup directory is taken (runs roots may share a backups root), so the
+    // run goes on with `<id>-2`, a real directory of its own; the links are left alone.
+    expect(r.code).toBe(0);
     expect(statSync(victim).mode & 0o777).toBe(0o755);
     expect(readdirSync(victim)).toEqual([]);
-    expect(readFileSync(join(R, "etc/app.conf"), "utf8")).toBe("v1\n");
-    expect(lstatSync(join(dir, "backups", readdirSync(join(dir, "runs"))[0]!)).isSymbolicLink()).toBe(true);
+    const run = readdirSync(join(dir, "runs"))[0]!;
+    expect(run).toMatch(/-sec-up-\d+$/);
+    expect(lstatSync(join(dir, "backups", run)).isDirectory()).toBe(true);
+    expect(lstatSync(join(dir, "backups", run.replace(/-\d+$/, ""))).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(R, "etc/app.conf"), "utf8")).toBe("v2\n");
   });
 });
