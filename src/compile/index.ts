@@ -8,6 +8,7 @@ import { record } from "../dsl/collect.ts";
 import { formatMode, implausibleMode, normalizeMode, octalReading } from "../model/mode.ts";
 import { modeLiteral } from "./mode-literal.ts";
 import { addImplicitRequires } from "./requires.ts";
+import { compileProviders } from "./providers.ts";
 import { dependencyOrder } from "../plan/order.ts";
 import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
@@ -237,6 +238,8 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
         });
         break;
       }
+      case "provided":
+        break; // compiled by its provider, after the built-in declarations (compile/providers.ts)
     }
   }
 }
@@ -251,6 +254,8 @@ function identity(item: ItemDecl): string {
       return ` ${JSON.stringify(item.name ?? item.path)}`;
     case "daemon":
       return "";
+    case "provided":
+      return ` ${item.decl.subject}`;
     default:
       return ` ${JSON.stringify(item.name)}`;
   }
@@ -288,6 +293,8 @@ export function compile(project: ProjectDecl): CompiledProject {
     compileItems(project, host.items, { label: `host "${host.name}"`, owner: "root", storage: new Map(), envs: envMap(host.items), groupOf }, mine);
     resources.push(...mine.map((r) => ({ ...r, host: host.name })));
   }
+  // Provider declarations last: a provider may depend on what the built-in ones declared (a package).
+  resources.push(...compileProviders(project, resources));
   checkPaths(resources);
   checkDuplicates(resources);
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).

@@ -5,6 +5,7 @@
 import type { SecretRef } from "../model/secret.ts";
 import type { SourceLoc } from "../model/source.ts";
 import type * as O from "./options.ts";
+import type { Declaration, Provider } from "../model/provider.ts";
 
 export interface HostDecl {
   name: string;
@@ -24,7 +25,9 @@ export type ItemDecl =
   | { kind: "daemon"; source: SourceLoc; unit: string; opts: O.DaemonOptions }
   | { kind: "timer"; source: SourceLoc; name: string; unit: string; opts: O.TimerOptions }
   | { kind: "command"; source: SourceLoc; name: string; opts: O.CommandOptions }
-  | { kind: "package"; source: SourceLoc; name: string; opts: O.PackageOptions };
+  | { kind: "package"; source: SourceLoc; name: string; opts: O.PackageOptions }
+  /** A provider's declaration (`s.add(caddy.site(…))`), compiled by its provider (src/compile/providers.ts). */
+  | { kind: "provided"; source: SourceLoc; decl: Declaration };
 
 export interface ServiceDecl {
   name: string;
@@ -44,6 +47,8 @@ export interface ProjectDecl {
   hosts: HostDecl[];
   services: ServiceDecl[];
   items: ItemDecl[];
+  /** Registered with `p.provider(…)`, by name. */
+  providers: Provider[];
 }
 
 export type { SecretRef };

@@ -14,9 +14,12 @@ import { file } from "./file.ts";
 import { pkg } from "./package.ts";
 import { systemdService, systemdTimer } from "./unit-file.ts";
 import { SYSTEMD_STEPS } from "./systemd-steps.ts";
+import { CADDY_KINDS } from "../caddy/kinds.ts";
 
 /** Every kind, in the order `hostkit schema` and docs list them. */
-export const KINDS = [account, directory, file, envFile, systemdService, systemdTimer, command, pkg] as const;
+export const KINDS = [account, directory, file, envFile, systemdService, systemdTimer, command, pkg,
+  // Providers' kinds: one line each (the provider module itself is served by src/providers.ts).
+  ...CADDY_KINDS] as const;
 
 type KindResource<K> = K extends Kind<infer R, unknown> ? R : never;
 export type Resource = KindResource<(typeof KINDS)[number]>;
