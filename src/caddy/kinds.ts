@@ -113,7 +113,7 @@ export const caddySite = defineKind<CaddySiteRes, SiteFact>({
   },
   writes: (r) => ({ path: r.path, owner: "root", trust: false }),
   contentPath: (r) => r.path,
-  notify: (c) => [serviceState(c.resource?.unit ?? "caddy.service", "reload", `Caddy site ${c.id} ${c.action === "delete" ? "removed" : "written"}`, c.source ? { source: c.source } : {})],
+  notify: (c) => [serviceState(c.resource?.unit ?? "caddy.service", "reload", `reload (not restart): Caddy site ${c.id} ${c.action === "delete" ? "removed" : "written"}`, c.source ? { source: c.source } : {})],
   down: {
     invert: invertSite,
     settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? { exists: true, sha256: (c.after as Rec | undefined)?.sha256 } : undefined),
