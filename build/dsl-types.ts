@@ -14,6 +14,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import ts from "typescript";
 import { INIT_TSCONFIG } from "../src/cli/init.ts";
+import { PROVIDER_MODULES } from "../src/providers.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 
@@ -23,6 +24,8 @@ const REPO = resolve(import.meta.dir, "..");
  */
 export const TYPE_ENTRIES: Record<string, string> = {
   hostkit: "src/index.ts",
+  // Built-in providers ("hostkit/caddy"…), from their one line in src/providers.ts.
+  ...Object.fromEntries(Object.entries(PROVIDER_MODULES).map(([name, m]) => [name, m.types])),
 };
 
 /** Packages whose types are left out: only load-time validation uses them. */

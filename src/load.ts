@@ -12,6 +12,7 @@ import { compile, type CompiledProject } from "./compile/index.ts";
 import { HostKitError, type Diagnostic } from "./model/errors.ts";
 import { collectSync, DeclarationErrors, EARLIER, MAX_DIAGNOSTICS } from "./dsl/collect.ts";
 import { closestName, lineOf } from "./dsl/import-errors.ts";
+import { PROVIDER_MODULES } from "./providers.ts";
 
 let registered = false;
 
@@ -23,6 +24,7 @@ export function registerHostkitModule(): void {
     name: "hostkit-dsl",
     setup(build) {
       build.module("hostkit", () => ({ exports: { ...hostkit }, loader: "object" }));
+      for (const [name, m] of Object.entries(PROVIDER_MODULES)) build.module(name, () => ({ exports: { ...m.exports }, loader: "object" }));
     },
   });
 }

@@ -9,6 +9,7 @@ import { kindOf } from "../kinds/registry.ts";
 import { formatMode, implausibleMode, normalizeMode, octalReading } from "../model/mode.ts";
 import { modeLiteral } from "./mode-literal.ts";
 import { addImplicitRequires } from "./requires.ts";
+import { compileProviders } from "./providers.ts";
 import { dependencyOrder } from "../plan/order.ts";
 import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
@@ -80,7 +81,7 @@ function compileItems(project: ProjectDecl, items: ItemDecl[], scope: Scope, out
     const first = out.length;
     compileItem(project, item, subject, scope, out);
     // `dependsOn: [keys]`: explicit edges on every resource the declaration produced (compile/requires.ts checks them).
-    const dependsOn = (item.opts as { dependsOn?: string[] } | undefined)?.dependsOn;
+    const dependsOn = "opts" in item ? (item.opts as { dependsOn?: string[] } | undefined)?.dependsOn : undefined;
     if (dependsOn?.length) for (let k = first; k < out.length; k++) out[k] = { ...out[k]!, requires: [...(out[k]!.requires ?? []), ...dependsOn] };
   }
 }
@@ -254,6 +255,8 @@ function compileItem(project: ProjectDecl, item: ItemDecl, subject: string, scop
         });
         break;
       }
+      case "provided":
+        break; // compiled by its provider, after the built-in declarations (compile/providers.ts)
     }
   }
 }
@@ -270,6 +273,8 @@ function identity(item: ItemDecl): string {
       return "";
     case "resource":
       return ` ${JSON.stringify(item.id)}`;
+    case "provided":
+      return ` ${item.decl.subject}`;
     default:
       return ` ${JSON.stringify(item.name)}`;
   }
@@ -307,6 +312,8 @@ export function compile(project: ProjectDecl): CompiledProject {
     compileItems(project, host.items, { label: `host "${host.name}"`, owner: "root", storage: new Map(), envs: envMap(host.items), groupOf }, mine);
     resources.push(...mine.map((r) => ({ ...r, host: host.name })));
   }
+  // Provider declarations last: a provider may depend on what the built-in ones declared (a package).
+  resources.push(...compileProviders(project, resources));
   checkPaths(resources);
   checkDuplicates(resources);
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).

@@ -5,6 +5,7 @@
 import type { SecretRef } from "../model/secret.ts";
 import type { SourceLoc } from "../model/source.ts";
 import type * as O from "./options.ts";
+import type { Declaration, Provider } from "../model/provider.ts";
 
 export interface HostDecl {
   name: string;
@@ -26,7 +27,9 @@ export type ItemDecl =
   | { kind: "command"; source: SourceLoc; name: string; opts: O.CommandOptions }
   | { kind: "package"; source: SourceLoc; name: string; opts: O.PackageOptions }
   /** A declaration a kind compiles itself (the kind's `compile`): one case in compile for every such kind. */
-  | { kind: "resource"; type: string; source: SourceLoc; id: string; opts: Record<string, unknown> };
+  | { kind: "resource"; type: string; source: SourceLoc; id: string; opts: Record<string, unknown> }
+  /** A provider's declaration (`s.add(caddy.site(…))`), compiled by its provider (src/compile/providers.ts). */
+  | { kind: "provided"; source: SourceLoc; decl: Declaration };
 
 export interface ServiceDecl {
   name: string;
@@ -46,6 +49,8 @@ export interface ProjectDecl {
   hosts: HostDecl[];
   services: ServiceDecl[];
   items: ItemDecl[];
+  /** Registered with `p.provider(…)`, by name. */
+  providers: Provider[];
 }
 
 export type { SecretRef };

@@ -14,3 +14,7 @@ export type { Address } from "../model/address.ts";
 export type * from "./options.ts";
 export type { SymlinkOptions } from "../kinds/symlink.ts";
 export type { ProjectDecl } from "./decl.ts";
+// The provider contract: what a provider module (built-in or a user's own) is written with.
+export { defineProvider, declaration, type Provider, type Declaration, type ProvidedItem, type ProviderCompileContext, type ListenerDecl } from "../model/provider.ts";
+export type { ResourceBase } from "../model/resource.ts";
+export { HostKitError } from "../model/errors.ts";

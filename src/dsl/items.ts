@@ -11,6 +11,7 @@ import { checkUnitName } from "./names.ts";
 import { asContent } from "../model/content.ts";
 import { SymlinkOptionsSchema, type SymlinkOptions } from "../kinds/symlink.ts";
 import { hostPath } from "./paths.ts";
+import { isDeclaration, type Declaration } from "../model/provider.ts";
 
 export interface ItemMethods {
   /** A directory. @example p.directory("/srv/app", { mode: 0o750, owner: "app" }) */
@@ -27,6 +28,11 @@ export interface ItemMethods {
   symlink(path: string, opts: SymlinkOptions): void;
   /** An OS package. @example s.package("caddy", { rollback: "keep" }) */
   package(name: string, opts?: O.PackageOptions): void;
+  /**
+   * A provider's declaration (its provider registered with `p.provider(…)`).
+   * @example s.add(caddy.site("example.com", { reverseProxy: "http" }))
+   */
+  add(decl: Declaration): void;
 }
 
 function checkPath(path: unknown, subject: string, source: SourceLoc): string {
@@ -98,6 +104,12 @@ export function itemMethods(label: string, add: (i: ItemDecl) => void, project: 
       const subject = `${label} › package "${name}"`;
       if (typeof name !== "string" || !/^[a-z0-9][a-z0-9_.+-]*$/i.test(name)) throw new HostKitError({ subject, source, message: "not a valid package name" });
       add({ kind: "package", source, name, opts: parseOptions(O.PackageSchema, opts, subject, source) });
+    },
+    add(decl) {
+      const source = callerLocation();
+      if (!isDeclaration(decl)) throw new HostKitError({ subject: `${label} › add`, source, message: "expects a provider's declaration, like caddy.site(\"example.com\", { … })" });
+      if (decl.problem) throw decl.problem;
+      add({ kind: "provided", source, decl });
     },
   };
 }

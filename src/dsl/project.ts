@@ -11,6 +11,7 @@ import { declareHost, type HostScope } from "./host.ts";
 import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
 import { hostPath } from "./paths.ts";
+import { isProvider, type Provider } from "../model/provider.ts";
 
 export interface ProjectScope extends ItemMethods {
   /** Named filesystem roots. @example p.roots({ source: "/opt/toys/src", data: "/srv/toys", state: "/var/lib/toys", config: "/etc/toys" }) */
@@ -29,6 +30,11 @@ export interface ProjectScope extends ItemMethods {
   account(name: string, opts?: O.AccountOptions): void;
   /** Where tracked runs and backups are kept. @example p.runs({ root: ".hostkit/runs" }) */
   runs(opts: O.RunsOptions): void;
+  /**
+   * Register a provider: its declarations can then be added anywhere in the project.
+   * @example p.provider(caddy({ sitesDir: "/etc/caddy/sites" }))
+   */
+  provider(provider: Provider): void;
 }
 
 const PROJECT_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
@@ -57,6 +63,7 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
     hosts: [],
     services: [],
     items: [],
+    providers: [],
   };
   const label = `project "${name}"`;
   const add = (i: ItemDecl) => decl.items.push(i);
@@ -107,6 +114,12 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
     runs(opts) {
       const at = callerLocation();
       decl.runs = parseOptions(O.RunsSchema, opts, `${label} › runs`, at);
+    },
+    provider(prov) {
+      const at = callerLocation();
+      if (!isProvider(prov)) throw new HostKitError({ subject: `${label} › provider`, source: at, message: "expects a provider, like caddy({ sitesDir: \"/etc/caddy/sites\" })" });
+      if (decl.providers.some((x) => x.name === prov.name)) throw new HostKitError({ subject: `${label} › provider ${JSON.stringify(prov.name)}`, source: at, message: "registered twice" });
+      decl.providers.push(prov);
     },
   };
   declareCollecting(decl, () => runCallback(cb, makeScope(label, methods, () => open), label, source));

@@ -15,9 +15,12 @@ import { pkg } from "./package.ts";
 import { systemdService, systemdTimer } from "./unit-file.ts";
 import { symlink } from "./symlink.ts";
 import { SYSTEMD_STEPS } from "./systemd-steps.ts";
+import { CADDY_KINDS } from "../caddy/kinds.ts";
 
 /** Every kind, in the order `hostkit schema` and docs list them. */
-export const KINDS = [account, directory, file, envFile, systemdService, systemdTimer, command, pkg, symlink] as const;
+export const KINDS = [account, directory, file, envFile, systemdService, systemdTimer, command, pkg, symlink,
+  // Providers' kinds: one line each (the provider module itself is served by src/providers.ts).
+  ...CADDY_KINDS] as const;
 
 type KindResource<K> = K extends Kind<infer R, unknown> ? R : never;
 export type Resource = KindResource<(typeof KINDS)[number]>;

@@ -182,6 +182,12 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   describe?(r: R): string;
   /** Unit-file kinds: their role in handlers. */
   unit?(r: R): UnitRole;
+  /**
+   * Handler steps a change of this kind notifies (a Caddy site → `service_state:caddy.service` with
+   * op "reload"). Deduplicated by key (a restart of the same unit wins) and placed after every
+   * resource change by src/plan/handlers.ts — the same function for up and down plans.
+   */
+  notify?(change: KindChange<R>): Change[];
   /** Secret references a change needs resolved at apply time (checked before anything runs). */
   secretRefs?(change: KindChange<R>): Record<string, SecretRef>;
   /**

@@ -72,5 +72,9 @@ export function handlerSteps(changes: readonly Change[], units: readonly UnitInf
     if (!step) continue;
     steps.push(serviceState(u.name, step.op, step.reason, u));
   }
+  // Steps kinds notify (reload Caddy after a site changed), once each; a step already derived wins.
+  for (const c of changed) {
+    for (const s of kindOf(c.type)?.notify?.(c) ?? []) if (!steps.some((x) => x.key === s.key)) steps.push(s);
+  }
   return steps;
 }

@@ -16,13 +16,15 @@ import { REPO } from "../helpers/cli.ts";
 import { EXAMPLES } from "../helpers/examples.ts";
 
 const decls: ProjectDecl[] = await Promise.all(EXAMPLES.map((ex) => loadDecl(join(REPO, ex.file), { require: ex.require.map((f) => join(REPO, f)) })));
-const items: ItemDecl[] = decls.flatMap((d) => [...d.items, ...d.services.flatMap((s) => s.items)]);
+// Built-in declarations (provider declarations carry their own options: test/providers).
+type BuiltIn = Exclude<ItemDecl, { kind: "provided" }>;
+const items: BuiltIn[] = decls.flatMap((d) => [...d.items, ...d.services.flatMap((s) => s.items)]).filter((i): i is BuiltIn => i.kind !== "provided");
 const sources = EXAMPLES.map((ex) => readFileSync(join(REPO, ex.file), "utf8")).join("\n") + readFileSync(join(REPO, "examples/conventions/toys-infra.ts"), "utf8");
 
 const keysOf = (schema: v.ObjectEntries | { entries: v.ObjectEntries }) => Object.keys("entries" in schema ? schema.entries : schema).sort();
 const used = (objects: (object | undefined)[]) => [...new Set(objects.flatMap((o) => (o ? Object.keys(o) : [])))].sort();
-type OptsOf<K extends ItemDecl["kind"]> = Extract<ItemDecl, { kind: K }>["opts"];
-const opts = <K extends ItemDecl["kind"]>(kind: K): OptsOf<K>[] => items.filter((i) => i.kind === kind).map((i) => i.opts) as OptsOf<K>[];
+type OptsOf<K extends BuiltIn["kind"]> = Extract<BuiltIn, { kind: K }>["opts"];
+const opts = <K extends BuiltIn["kind"]>(kind: K): OptsOf<K>[] => items.filter((i) => i.kind === kind).map((i) => i.opts) as OptsOf<K>[];
 
 test("every declaration kind is used, at project level and in services", () => {
   const kinds = new Set(items.map((i) => i.kind));

@@ -106,6 +106,17 @@ function checkResource(root: string, tree: Map<string, Entry>, r: Resource, env:
       }
       return [];
     }
+    case "caddy_site": {
+      const e = tree.get(r.path);
+      owned(r.path, e, { owner: "root", group: "root", mode: 0o644 });
+      expect({ path: r.path, content: e!.content?.toString("utf8") }).toEqual({ path: r.path, content: r.content });
+      return [r.path];
+    }
+    case "caddy_import": {
+      // no Caddyfile in a fresh tree: the marked import line alone
+      expect(tree.get(r.path)?.content?.toString("utf8")).toBe(`# Added by HostKit: the sites it manages, one file each. Keep this import.\nimport ${r.sitesDir}/*.caddy\n`);
+      return [r.path];
+    }
     default:
       return []; // commands and packages do nothing to an offline tree
   }
