@@ -179,6 +179,13 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   render?(r: R): string | undefined;
   /** One line of detail for `hostkit dump`. */
   describe?(r: R): string;
+  /**
+   * Pruning (a resource HostKit recorded as managed that is no longer declared): "policy" (default)
+   * plans an ordinary delete change (this kind's `ops` for action "delete") unless its rollback policy
+   * keeps it — "keep" keeps it with a warning naming it; "delete_if_created" deletes only what HostKit
+   * created. "never": not recorded as managed at all (commands: nothing on the host to delete).
+   */
+  prune?: "policy" | "never";
   /** Unit-file kinds: their role in handlers. */
   unit?(r: R): UnitRole;
   /** Secret references a change needs resolved at apply time (checked before anything runs). */

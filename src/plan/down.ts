@@ -123,6 +123,8 @@ export function down(plan: Plan, opts: DownOptions = {}): Plan {
     changes,
     summary: summarize(changes),
     warnings,
+    // The whole run reversed: the host's managed-resources record goes back to the one the up plan replaced.
+    ...(plan.managed && !opts.only?.length ? { managed: { record: plan.managed.previous ?? { ...plan.managed.record, entries: [] }, previous: plan.managed.record } } : {}),
     from: { ...(opts.planPath ? { plan: opts.planPath } : {}), ...(opts.run ? { run: opts.run } : {}), basis: plan.basis },
   });
 }

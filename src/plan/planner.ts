@@ -9,7 +9,9 @@ import { formatLoc } from "../model/source.ts";
 import { makePlan, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
 import { kindOf } from "../kinds/registry.ts";
 import { DAEMON_RELOAD } from "../kinds/systemd-steps.ts";
-import type { TargetCtx } from "../model/kind.ts";
+import { factOf, type TargetCtx } from "../model/kind.ts";
+import { managedFact, nextRecord, stateOf } from "./managed.ts";
+import { planPrune } from "./prune.ts";
 import type { Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
 import { dependencyOrder } from "./order.ts";
@@ -26,6 +28,8 @@ export interface PlanOptions {
   ignore?: readonly string[];
   /** Keep noop changes in the plan (they are counted either way). */
   keepNoops?: boolean;
+  /** false (`--no-prune`): resources no longer declared are not planned for deletion. */
+  prune?: boolean;
   now?: Date;
 }
 
@@ -88,9 +92,9 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
 }
 
 /** Assemble the ordered plan from its parts. */
-export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoops" | "now">, changes: Change[], derived: ReturnType<typeof deriveSteps>, warnings: string[]): Plan {
-  // Dependency order (requires edges), ties in the order given: never by type.
-  const ordered = dependencyOrder(changes.map((c) => ({ key: c.key, c, requires: c.resource?.requires }))).map((n) => n.c);
+export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoops" | "now">, changes: Change[], derived: ReturnType<typeof deriveSteps>, warnings: string[], pruned: Change[] = []): Plan {
+  // Dependency order (requires edges), ties in the order given: never by type. Pruned deletes follow, already in reverse dependency order.
+  const ordered = [...dependencyOrder(changes.map((c) => ({ key: c.key, c, requires: c.resource?.requires }))).map((n) => n.c), ...pruned];
   const all = [...ordered, ...derived.reload, ...derived.before, ...derived.starts, ...derived.after];
   const kept = opts.keepNoops ? all : all.filter((c) => c.action !== "noop");
   const noops = all.length - kept.length;
@@ -127,12 +131,24 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   for (const r of selected) if (kindOf(r.type)?.unplanned) unplanned.set(r.type, [...(unplanned.get(r.type) ?? []), r]);
   for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs));
   const incomplete = [...unplanned.values()].flat().map(resourceKey);
-  const { observed, unsafe } = await probeAll(selected.filter((r) => !kindOf(r.type)?.unplanned), opts.runner, opts.ctx);
+  const planned = selected.filter((r) => !kindOf(r.type)?.unplanned);
+  // The managed-resources record is read in the same round trip as every probe.
+  const stateDef = managedFact(opts.project);
+  const { observed, unsafe, facts } = await probeAll(planned, opts.runner, opts.ctx, [stateDef]);
   // Facts read through a link are the link target's, not the declared path's: no plan is made on them.
   if (unsafe.length) throw new HostKitError(unsafe);
+  const state = stateOf(factOf(facts, stateDef), opts.project, opts.target.name);
   const changes = diffObserved(observed);
-  const derived = deriveSteps(changes, observed, opts.ctx);
+  const declared = forTarget(opts.resources, opts.target, []);
+  const pruned = await planPrune({ state, declared: new Set(declared.map(resourceKey)), prune: opts.prune !== false, runner: opts.runner, ctx: opts.ctx }, opts.target.name);
+  warnings.push(...pruned.warnings);
+  const derived = deriveSteps([...changes, ...pruned.deletes], [...observed, ...pruned.observed], opts.ctx);
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);
-  const plan = assemble(opts, changes, derived, warnings);
-  return incomplete.length ? { ...plan, incomplete } : plan;
+  const plan = assemble(opts, changes, derived, warnings, pruned.deletes);
+  // Declared resources left out with --ignore keep their previous entries; nothing new is recorded for them.
+  const plannedKeys = new Set(planned.map(resourceKey));
+  const ignoredEntries = (state?.entries ?? []).filter((e) => !plannedKeys.has(e.key) && declared.some((r) => resourceKey(r) === e.key));
+  const record = nextRecord(opts.project, planned, changes, state, [...pruned.carried, ...ignoredEntries]);
+  const withState: Plan = { ...plan, ...(opts.prune === false ? { prune: false } : {}), managed: { record, previous: state } };
+  return incomplete.length ? { ...withState, incomplete } : withState;
 }
