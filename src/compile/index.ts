@@ -8,6 +8,7 @@ import { record } from "../dsl/collect.ts";
 import { formatMode, implausibleMode, normalizeMode, octalReading } from "../model/mode.ts";
 import { modeLiteral } from "./mode-literal.ts";
 import { addImplicitRequires } from "./requires.ts";
+import { wireNotify } from "./notify.ts";
 import { dependencyOrder } from "../plan/order.ts";
 import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
@@ -290,6 +291,7 @@ export function compile(project: ProjectDecl): CompiledProject {
   }
   checkPaths(resources);
   checkDuplicates(resources);
+  wireNotify(project, resources);
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).
   const ordered = dependencyOrder(addImplicitRequires(resources).map((r) => ({ key: resourceKey(r), r, requires: r.requires, source: r.source }))).map((n) => n.r);
   return { project: project.name, source: project.source, hosts: project.hosts, runs: project.runs, resources: ordered };

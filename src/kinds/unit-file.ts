@@ -29,6 +29,8 @@ export const SystemdServiceSchema = v.strictObject({
   listeners: v.array(Listener),
   /** Keys of resources whose change restarts this unit (env files, files it reads). */
   restartOn: v.array(v.string()),
+  /** Keys of resources whose change reloads it (`notify: "reload"`); a restart covers a reload. */
+  reloadOn: v.optional(v.array(v.string())),
   rollback: RollbackSchema,
 });
 
@@ -236,7 +238,7 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
     formatDiff: (c, paint) => (c.action === "delete" || c.action === "run" ? [] : contentDiff(c.before, contentText(c.after), c.after?.sha256, paint)),
     render: (r) => renderUnit(r.sections),
     describe: (r) => (r.enable ? "enabled" : "disabled"),
-    unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [] }),
+    unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [], reloadOn: r.type === "systemd_service" ? (r.reloadOn ?? []) : [] }),
   });
 }
 

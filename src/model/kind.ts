@@ -127,6 +127,8 @@ export interface UnitRole {
   name: string;
   start: boolean;
   restartOn: readonly string[];
+  /** Keys of resources whose change reloads it (unless it restarts anyway). */
+  reloadOn?: readonly string[];
 }
 
 /** Colours a plan line (no-op without a terminal). */
