@@ -41,6 +41,7 @@ export const applyArgs = {
   "rollback-wait": { type: "string", description: "How long after the run started services must be active (default 3s)", valueHint: "DURATION" },
   ...selectArgs,
   ...pruneArgs,
+  "rotate-secrets": { type: "boolean", description: "Rewrite env files holding secrets even when they match (new values from the controller's environment)" },
   json: { type: "boolean", description: "Print events as JSON lines (kind hostkit.event; hostkit schema events)" },
   ...commonArgs,
 } as const;
@@ -125,7 +126,7 @@ export default defineCommand({
           if (saved) {
             plan = await refuseIfStale();
           } else {
-            plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore, ...(noPrune ? { prune: false } : {}) });
+            plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore, ...(noPrune ? { prune: false } : {}), ...(args["rotate-secrets"] ? { rotateSecrets: true } : {}) });
           }
           if (args.json) process.stdout.write(eventLine({ type: "plan", target: t.info.name, plan }));
           else process.stdout.write(`${formatPlan(withBackupText(plan, verified?.backups), { color: useColor() })}\n`);

@@ -70,6 +70,8 @@ export interface Decision {
   reason: string;
   before?: Record<string, unknown>;
   after?: Record<string, unknown>;
+  /** Said in the plan even when nothing changes (under the change, or among the plan's warnings for a noop). */
+  warning?: string;
 }
 
 /** Payload for an op's stdin: literal bytes, or an env file whose secrets are resolved at apply time only. */

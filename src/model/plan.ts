@@ -83,6 +83,8 @@ export const PlanSchema = v.object({
   incomplete: v.optional(v.array(v.string())),
   /** `--no-prune`: resources no longer declared were not planned for deletion. */
   prune: v.optional(v.boolean()),
+  /** `apply --rotate-secrets`: env files were planned as rewrites even where they matched. */
+  rotateSecrets: v.optional(v.boolean()),
   /**
    * The managed-resources record a successful apply of this plan writes on the host as its final step
    * (model/managed.ts), and the one it replaces (`null`: there was none), which a down plan writes back.

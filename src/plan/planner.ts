@@ -30,7 +30,18 @@ export interface PlanOptions {
   keepNoops?: boolean;
   /** false (`--no-prune`): resources no longer declared are not planned for deletion. */
   prune?: boolean;
+  /** `apply --rotate-secrets`: resources whose kind keeps secrets (env files) are rewritten even when they match. */
+  rotateSecrets?: boolean;
   now?: Date;
+}
+
+/** With --rotate-secrets: matching resources that hold secret references become rewrites. */
+function rotated(changes: Change[]): Change[] {
+  return changes.map((c) => {
+    const secrets = (c.resource as { secret?: Record<string, unknown> } | undefined)?.secret;
+    if (c.action !== "noop" || !kindOf(c.type)?.backupIsSecret || !secrets || !Object.keys(secrets).length) return c;
+    return { ...c, action: "update", reason: `secret values rewritten (--rotate-secrets): ${Object.keys(secrets).sort().join(", ")}` };
+  });
 }
 
 
@@ -61,6 +72,7 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
       ...(r.service ? { service: r.service } : {}),
       ...(d.before ? { before: d.before } : {}),
       ...(d.after ? { after: d.after } : {}),
+      ...(d.warning ? { warning: d.warning } : {}),
       resource: r,
       basis,
     });
@@ -138,7 +150,9 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   // Facts read through a link are the link target's, not the declared path's: no plan is made on them.
   if (unsafe.length) throw new HostKitError(unsafe);
   const state = stateOf(factOf(facts, stateDef), opts.project, opts.target.name);
-  const changes = diffObserved(observed);
+  const changes = opts.rotateSecrets ? rotated(diffObserved(observed)) : diffObserved(observed);
+  // A matching resource's warning (secret values not compared) is said among the plan's warnings.
+  for (const c of changes) if (c.action === "noop" && c.warning) warnings.push(`${c.key}: ${c.warning}`);
   const declared = forTarget(opts.resources, opts.target, []);
   const pruned = await planPrune({ state, declared: new Set(declared.map(resourceKey)), prune: opts.prune !== false, runner: opts.runner, ctx: opts.ctx }, opts.target.name);
   warnings.push(...pruned.warnings);
@@ -149,6 +163,6 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   const plannedKeys = new Set(planned.map(resourceKey));
   const ignoredEntries = (state?.entries ?? []).filter((e) => !plannedKeys.has(e.key) && declared.some((r) => resourceKey(r) === e.key));
   const record = nextRecord(opts.project, planned, changes, state, [...pruned.carried, ...ignoredEntries]);
-  const withState: Plan = { ...plan, ...(opts.prune === false ? { prune: false } : {}), managed: { record, previous: state } };
+  const withState: Plan = { ...plan, ...(opts.prune === false ? { prune: false } : {}), ...(opts.rotateSecrets ? { rotateSecrets: true } : {}), managed: { record, previous: state } };
   return incomplete.length ? { ...withState, incomplete } : withState;
 }
