@@ -190,6 +190,13 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    * created. "never": not recorded as managed at all (commands: nothing on the host to delete).
    */
   prune?: "policy" | "never";
+  /**
+   * Whether this change is a release change of its service: one that runs the service's
+   * `when: "changed"` commands (a migration), and whose reverting runs their downs. Default: any
+   * change. Unit files say true only when the unit is new or what it runs changed (ExecStart,
+   * WorkingDirectory, EnvironmentFile) — a restartSec-only edit runs no migration.
+   */
+  triggers?(change: KindChange<R>): boolean;
   /** Unit-file kinds: their role in handlers. */
   unit?(r: R): UnitRole;
   /** Secret references a change needs resolved at apply time (checked before anything runs). */

@@ -77,6 +77,13 @@ describe("prune on an offline root", () => {
     expect(noPrune.stdout).toContain("--no-prune: 6 managed resource(s) no longer declared are not deleted (a later plan will): account:web");
 
     await ok(["apply", "v2.ts", "--root", root, "--confirm", "--track"], at);
+    // The run's backups hold the env file's secret values: payloads 0600, in 0700 directories.
+    const backups = filesUnder(join(dir, ".hostkit")).filter((f) => f.path.includes("backups"));
+    expect(backups.length).toBeGreaterThan(0);
+    for (const f of backups) {
+      expect({ f: f.path, mode: statSync(f.path).mode & 0o777 }).toEqual({ f: f.path, mode: 0o600 });
+      for (let d = join(f.path, ".."); d.startsWith(join(dir, ".hostkit/")); d = join(d, "..")) expect({ d, mode: statSync(d).mode & 0o777 }).toEqual({ d, mode: 0o700 });
+    }
     for (const p of unitPaths) expect(present(root, p)).toBe(false);
     expect(existsSync(join(root, "etc/pr/web/runtime.env"))).toBe(false);
     expect(existsSync(join(root, "srv/pr/web"))).toBe(true);
