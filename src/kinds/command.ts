@@ -11,7 +11,6 @@ import type { SecretRef } from "../model/secret.ts";
 import { RUN_COMMAND } from "./scripts.ts";
 import { defineKind, type InvertCtx, type Inverse , type KindChange } from "../model/kind.ts";
 import { sameKey } from "./inverse.ts";
-import { kindOf } from "./registry.ts";
 
 export const CommandDownSchema = v.union([v.array(v.string()), v.literal("noop"), v.literal("irreversible")]);
 
@@ -56,10 +55,10 @@ export const command = defineKind<Command, null>({
   down: { invert: invertCommand, settled: () => undefined, observed: () => undefined },
   formatDiff: (c) => (c.action === "run" ? [`$ ${(((c.after)?.exec ?? []) as string[]).map((a) => JSON.stringify(a)).join(" ")}`] : []),
   /** Commands run before or after starts, when their service changed (or always). */
-  steps({ resources, changes, ctx, all }) {
-    const changed = changes.filter((c) => c.action !== "noop" && !kindOf(c.type)?.steps);
+  steps({ resources, changes, ctx, all, release }) {
+    const changed = changes.filter((c) => c.action !== "noop" && c.type !== "command");
     // What runs a service's commands: its release changes (any change, except units whose release did not change).
-    const triggersOf = (service: string | undefined) => changed.filter((c) => (service ? c.service === service : true) && (kindOf(c.type)?.triggers?.(c) ?? true));
+    const triggersOf = (service: string | undefined) => changed.filter((c) => (service ? c.service === service : true) && release(c));
     const before: Change[] = [];
     const after: Change[] = [];
     /** Commands that would run on a live host; an offline root runs nothing, so they are a warning, not a step. */

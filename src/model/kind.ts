@@ -205,7 +205,7 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    * Kinds whose changes the planner does not diff one by one (commands run as steps): they return
    * their steps from every observed resource and the resource changes.
    */
-  steps?(input: StepInput): { before: Change[]; after: Change[]; notRun: string[] };
+  steps?(input: StepInput): { before: Change[]; after: Change[]; notRun: string[]; skipped?: string[] };
   /**
    * Kinds this build cannot plan yet: their resources are left out with this warning, and the plan
    * is marked incomplete (so `--detailed-exitcode` never says "nothing to change" for them).
@@ -219,6 +219,8 @@ export interface StepInput {
   ctx: TargetCtx;
   /** All observed resources (a step may read other kinds' declarations, e.g. env files' secrets). */
   all: readonly ResourceBase[];
+  /** Whether a resource change is a release change of its service (its kind's `triggers`; default true). */
+  release(change: Change): boolean;
 }
 
 /**

@@ -81,7 +81,7 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
 }
 
 /** Reload, starts/restarts and commands, derived from the resource changes (pure). */
-export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[]; notRun: string[] } {
+export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[]; notRun: string[]; skipped: string[] } {
   const units: UnitInfo[] = observed.flatMap(({ resource: r, fact }) => {
     const role = kindOf(r.type)?.unit?.(r);
     if (!role) return [];
@@ -89,13 +89,14 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
     return [{ ...role, key: resourceKey(r), source: formatLoc(r.source), ...(r.service ? { service: r.service } : {}), exists: !!f.exists, ...(f.active !== undefined ? { active: f.active } : {}) }];
   });
   const handled = handlerSteps(changes, units, { live: !ctx.root, verb: "changed" });
-  const out = { reload: handled.filter((c) => c.type === DAEMON_RELOAD), starts: handled.filter((c) => c.type !== DAEMON_RELOAD), before: [] as Change[], after: [] as Change[], notRun: [] as string[] };
+  const out = { reload: handled.filter((c) => c.type === DAEMON_RELOAD), starts: handled.filter((c) => c.type !== DAEMON_RELOAD), before: [] as Change[], after: [] as Change[], notRun: [] as string[], skipped: [] as string[] };
   // Kinds that plan as steps (commands), each over all its resources at once.
   const all = observed.map((o) => o.resource);
   const byKind = new Map<string, Resource[]>();
   for (const r of all) if (kindOf(r.type)?.steps) byKind.set(r.type, [...(byKind.get(r.type) ?? []), r]);
   for (const [type, resources] of byKind) {
-    const s = kindOf(type)!.steps!({ resources, changes, ctx, all });
+    const s = kindOf(type)!.steps!({ resources, changes, ctx, all, release: (c) => !kindOf(c.type)?.steps && (kindOf(c.type)?.triggers?.(c) ?? true) });
+    out.skipped.push(...(s.skipped ?? []));
     out.before.push(...s.before);
     out.after.push(...s.after);
     out.notRun.push(...s.notRun);
@@ -118,7 +119,8 @@ export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoo
     basis: digest(ordered.map((c) => c.basis ?? null)),
     changes: kept,
     summary: summarize(kept, noops),
-    warnings,
+    // Steps of a changed service that did not run (and why): a down plan repeats them.
+    warnings: [...warnings, ...(derived.skipped ?? [])],
   });
 }
 
