@@ -153,7 +153,8 @@ function upProblems(plan: Plan, u: UpContext): Problem[] {
 async function rebuildUp(saved: SavedPlan, u: UpContext, runner: Runner, ctx: TargetCtx, targetName: string): Promise<Plan> {
   const { plan, path } = saved;
   // The same planner as `hostkit plan` (the managed-resources record and prunes included).
-  const rebuiltPlan = await planHost({ project: plan.project, resources: u.project.resources, runner, ctx, target: plan.target, keepNoops: true, ...(plan.prune === false ? { prune: false } : {}), ...(plan.rotateSecrets ? { rotateSecrets: true } : {}) });
+  // Secrets are not compared again: the values apply is given are what it writes.
+  const rebuiltPlan = await planHost({ project: plan.project, resources: u.project.resources, runner, ctx: { ...ctx, compareSecrets: false }, target: plan.target, keepNoops: true, ...(plan.prune === false ? { prune: false } : {}), ...(plan.rotateSecrets ? { rotateSecrets: true } : {}) });
   const rebuilt = new Map(rebuiltPlan.changes.map((c, i) => [c.key, { c, i }]));
   const stale = plan.changes.filter((c) => !isDerived(c) && c.basis !== rebuilt.get(c.key)?.c.basis);
   if (stale.length) {

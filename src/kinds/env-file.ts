@@ -76,8 +76,10 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
     const parsed = parseEnvFile(content);
     const set: Record<string, string> = {};
     for (const [k, want] of Object.entries(r.set)) if (parsed[k] === want) set[k] = want;
-    return { ...meta, set, keys: Object.keys(parsed).sort(), ...compareSecrets(r, parsed) };
+    return { ...meta, set, keys: Object.keys(parsed).sort(), ...(ctx.compareSecrets === false ? {} : compareSecrets(r, parsed)) };
   },
+  // The host's state only: the secret comparison depends on the controller's environment, not the host.
+  basis: ({ secretChanged: _c, secretUncompared: _u, ...f }) => f,
   diff(r, f) {
     const after = { owner: r.owner, group: r.group, mode: r.mode, set: r.set, secret: r.secret };
     if (!f.exists) return { action: "create", reason: "env file does not exist", before: { exists: false }, after };

@@ -24,6 +24,11 @@ export interface ProbeOutput {
 export interface TargetCtx {
   /** Offline tree: every path is under it, nothing is started. */
   root?: string;
+  /**
+   * false: do not compare secret values with the controller's (a saved plan's rebuild at apply time:
+   * the values given to apply are written, whatever the plan-time comparison found).
+   */
+  compareSecrets?: boolean;
 }
 
 export interface Account {
