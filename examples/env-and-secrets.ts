@@ -23,6 +23,8 @@ export default project("shop", (p) => {
   p.host("staging", { at: "10.44.0.12", ssh: { user: "deploy", sudo: true, retry: 3 } });
   p.host("lab", { at: "lab.internal", ssh: { user: "deploy", retry: false } });
 
+  p.file("/etc/shop/maintenance.txt", { content: "off\n" });
+
   p.service("web", (s) => {
     s.account({ system: true });
     // /etc/shop/web/runtime.env, attached to the daemon below by its name.
@@ -36,7 +38,10 @@ export default project("shop", (p) => {
     // An env file at an explicit path, for when the convention does not fit.
     const shared = s.envFile("/etc/shop/shared.env", { set: { LANG: "C.UTF-8", TZ: "UTC" } });
     // One the deploy user keeps in its own directory: root writes there only because it opts in.
-    s.envFile("/home/deploy/shop/deploy.env", { set: { RELEASE_CHANNEL: "stable" }, owner: "root", unsafeParents: true });
+    // Declared in the service, so a change restarts its daemon; `notify: false`: this one changes nothing it reads at runtime.
+    s.envFile("/home/deploy/shop/deploy.env", { set: { RELEASE_CHANNEL: "stable" }, owner: "root", unsafeParents: true, notify: false });
+    // A config file of the service: a change reloads the daemon instead of restarting it.
+    s.file("/etc/shop/web/tls.conf", { content: "protocols = TLSv1.3\n", notify: "reload" });
 
     s.daemon({
       description: "Shop web server",
@@ -47,6 +52,8 @@ export default project("shop", (p) => {
       environment: { ERL_FLAGS: "+sbwt none -kernel shell_history enabled", RELEASE_TMP: "/tmp/$release" },
       restart: "always",
       restartSec: 5,
+      // Any other declared resource whose change restarts it (its own files and env files already do).
+      restartOn: ["file:/etc/shop/maintenance.txt"],
     });
   });
 });

@@ -12,6 +12,7 @@ import { acquireLock, releaseLock } from "./lock.ts";
 import { opsFor } from "./ops.ts";
 import { SecretResolver } from "./secrets.ts";
 import { readBackup, type BackupStore } from "./backups.ts";
+import { recordPending, writeRecordOp } from "../plan/managed.ts";
 
 export type ChangeStatus = "applied" | "skipped" | "failed" | "pending";
 
@@ -102,7 +103,9 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   const todo = plan.changes.filter((c) => c.action !== "noop");
   resolver.check(todo);
   const results: ChangeResult[] = todo.map((c) => ({ key: c.key, action: c.action, status: "pending" }));
-  if (!todo.length) {
+  // The managed-resources record is written as the final step of a successful apply (plan/managed.ts).
+  const writeRecord = plan.managed && recordPending(plan) ? writeRecordOp(plan.managed.record, opts.ctx) : undefined;
+  if (!todo.length && !writeRecord) {
     emit({ type: "apply.done", runId, status: "ok", applied: 0, failed: 0, pending: 0 });
     return { runId, status: "ok", results };
   }
@@ -156,6 +159,15 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       result.status = ran === 0 && ops.length > 0 ? "skipped" : "applied";
       result.ms = ms;
       emit({ type: "change.done", key: change.key, status: result.status === "skipped" ? "skipped" : "applied", ms });
+    }
+    if (status === "ok" && writeRecord && !opts.signal?.aborted) {
+      emit({ type: "op", key: "hostkit:managed", label: writeRecord.label });
+      const error = await runOp(writeRecord, opts.runner, resolver, opts.backups);
+      if (error) {
+        status = "failed";
+        emit({ type: "change.failed", key: "hostkit:managed", error });
+        results.push({ key: "hostkit:managed", action: "run", status: "failed", error });
+      }
     }
   } finally {
     if (!transportLost) {

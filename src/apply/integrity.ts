@@ -21,8 +21,7 @@ import { resourceKey, type Resource } from "../model/resource.ts";
 import type { TargetCtx } from "../model/kind.ts";
 import { kindOf, stepOf } from "../kinds/registry.ts";
 import { stableStringify } from "../plan/digest.ts";
-import { assemble, deriveSteps, diffObserved, forTarget } from "../plan/planner.ts";
-import { probeAll } from "../plan/probe.ts";
+import { planHost } from "../plan/planner.ts";
 import type { Runner } from "../targets/runner.ts";
 import { sameTarget, type RunStore } from "../artifacts/runs.ts";
 import { requireSignature } from "../artifacts/plan-sign.ts";
@@ -121,7 +120,8 @@ function upProblem(c: Change, u: UpContext): string | undefined {
   if (stepOf(c.type)) return c.action === "run" ? undefined : "a step only runs";
   const kind = kindOf(c.type);
   const r = u.declared.get(c.key);
-  if (!r) return `is not declared in ${u.file}: the declarations do not produce this change`;
+  // A prune (a managed resource no longer declared): checked against the host's record by the rebuild.
+  if (!r) return c.action === "delete" && c.resource ? undefined : `is not declared in ${u.file}: the declarations do not produce this change`;
   if (!kind || kind.unplanned) return `${c.type} changes are not planned by this hostkit`;
   if (!c.resource) return "carries no resource";
   const diff = resourceDiff(c.resource, r);
@@ -152,10 +152,9 @@ function upProblems(plan: Plan, u: UpContext): Problem[] {
  */
 async function rebuildUp(saved: SavedPlan, u: UpContext, runner: Runner, ctx: TargetCtx, targetName: string): Promise<Plan> {
   const { plan, path } = saved;
-  const resources = forTarget(u.project.resources, plan.target, []).filter((r) => !kindOf(r.type)?.unplanned);
-  const { observed } = await probeAll(resources, runner, ctx);
-  const changes = diffObserved(observed);
-  const rebuiltPlan = assemble({ project: plan.project, target: plan.target, keepNoops: true }, changes, deriveSteps(changes, observed, ctx), []);
+  // The same planner as `hostkit plan` (the managed-resources record and prunes included).
+  // Secrets are not compared again: the values apply is given are what it writes.
+  const rebuiltPlan = await planHost({ project: plan.project, resources: u.project.resources, runner, ctx: { ...ctx, compareSecrets: false }, target: plan.target, keepNoops: true, ...(plan.prune === false ? { prune: false } : {}), ...(plan.rotateSecrets ? { rotateSecrets: true } : {}) });
   const rebuilt = new Map(rebuiltPlan.changes.map((c, i) => [c.key, { c, i }]));
   const stale = plan.changes.filter((c) => !isDerived(c) && c.basis !== rebuilt.get(c.key)?.c.basis);
   if (stale.length) {
@@ -176,7 +175,8 @@ async function rebuildUp(saved: SavedPlan, u: UpContext, runner: Runner, ctx: Ta
     last = Math.max(last, r.i);
   }
   if (problems.length) refuse(path, problems, `its changes are not what ${u.file} declares for ${targetName}`, "make a new plan with hostkit plan --out");
-  return { ...plan, changes: plan.changes.map((c) => rebuilt.get(c.key)!.c) };
+  const { managed: _m, ...rest } = plan;
+  return { ...rest, changes: plan.changes.map((c) => rebuilt.get(c.key)!.c), ...(rebuiltPlan.managed ? { managed: rebuiltPlan.managed } : {}) };
 }
 
 /**
@@ -198,6 +198,7 @@ export function verifySavedPlan(o: VerifyOptions): VerifiedPlan {
       async check(runner, ctx) {
         const drift = await findDrift(plan, runner, ctx);
         if (drift.length) throw new HostKitError({ subject: `plan ${path}`, message: `is stale: ${drift.length} resource(s) changed on ${o.target.name} since it was made:\n${drift.map((d) => `  ${d.key}`).join("\n")}`, hint: "make a new plan" });
+        // Its managed-resources record is covered too: the whole plan's digest is the one hostkit derived.
         return plan;
       },
     };

@@ -14,7 +14,8 @@ import { repeated, requireArg } from "./common.ts";
 import { commonArgs } from "./flags.ts";
 import { ignoredKeys, selectArgs, selection } from "./select.ts";
 import { eventLine } from "./json.ts";
-import { refusePlanAsInfraFile } from "./plan-args.ts";
+import { pruneArgs, refusePlanAsInfraFile } from "./plan-args.ts";
+import { recordPending } from "../plan/managed.ts";
 import { alreadyRolledBack, downAlreadyApplied, withBackupText } from "./down-view.ts";
 import { resourceKey } from "../model/resource.ts";
 import { targetArgs, targetFlags } from "./target-args.ts";
@@ -39,6 +40,8 @@ export const applyArgs = {
   "rollback-on-failure": { type: "boolean", description: "When a change fails, or a (re)started service is not active --rollback-wait later, apply the down plan of what this run applied and exit non-zero (implies --track)" },
   "rollback-wait": { type: "string", description: "How long after the run started services must be active (default 3s)", valueHint: "DURATION" },
   ...selectArgs,
+  ...pruneArgs,
+  "rotate-secrets": { type: "boolean", description: "Rewrite env files holding secrets even when they match (new values from the controller's environment)" },
   json: { type: "boolean", description: "Print events as JSON lines (kind hostkit.event; hostkit schema events)" },
   ...commonArgs,
 } as const;
@@ -88,6 +91,8 @@ export default defineCommand({
       ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: targets[0]!.info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
       : undefined;
     const sel = selection(rawArgs);
+    const noPrune = rawArgs.includes("--no-prune");
+    if (saved && noPrune) throw new HostKitError({ key: "--no-prune", message: "a saved plan is applied as it is", hint: "choose it when making the plan: hostkit plan FILE --no-prune --out PLAN" }, 2);
     if (saved && (sel.only.length || sel.ignore.length)) throw new HostKitError({ key: "--only/--ignore", message: "a saved plan is applied as it is", hint: "choose resources when making it: hostkit plan FILE --only KEY --out PLAN" }, 2);
     const ignore = project && !saved ? ignoredKeys(project.resources.map(resourceKey), sel) : [];
     const abort = new AbortController();
@@ -121,11 +126,13 @@ export default defineCommand({
           if (saved) {
             plan = await refuseIfStale();
           } else {
-            plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore });
+            plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore, ...(noPrune ? { prune: false } : {}), ...(args["rotate-secrets"] ? { rotateSecrets: true } : {}) });
           }
           if (args.json) process.stdout.write(eventLine({ type: "plan", target: t.info.name, plan }));
           else process.stdout.write(`${formatPlan(withBackupText(plan, verified?.backups), { color: useColor() })}\n`);
-          if (!hasChanges(plan)) return undefined;
+          // No changes, but the managed-resources record is missing or outdated: it alone is written (no prompt: it changes nothing managed).
+          const recordOnly = !hasChanges(plan) && !args["dry-run"] && recordPending(plan);
+          if (!hasChanges(plan) && !recordOnly) return undefined;
           if (args["dry-run"]) {
             if (args.json) process.stdout.write(eventLine({ type: "dry-run", target: t.info.name, plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, t.ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) }));
             else {
@@ -134,7 +141,9 @@ export default defineCommand({
             }
             return undefined;
           }
-          if (!multi) await confirmOrRefuse(args.confirm);
+          if (recordOnly) {
+            /* nothing to confirm */
+          } else if (!multi) await confirmOrRefuse(args.confirm);
           else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
           const print = eventPrinter(!!args.json, prefix, t.info.name);
           const onEvent: typeof print = (e) => {

@@ -23,3 +23,8 @@ export function refusePlanAsInfraFile(file: string): void {
     throw new HostKitError({ subject: file, message: "is a saved plan, not an infra file", hint: `apply it with: hostkit apply --plan ${file}` }, 2);
   }
 }
+
+/** `--no-prune` (plan and apply): resources HostKit managed that are no longer declared are not deleted this run. */
+export const pruneArgs = {
+  "no-prune": { type: "boolean", description: "Do not delete managed resources that are no longer declared (they are listed in a warning and deleted by a later plan)" },
+} as const;

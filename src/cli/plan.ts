@@ -13,6 +13,7 @@ import { commonArgs } from "./flags.ts";
 import { ignoredKeys, selectArgs, selection } from "./select.ts";
 import { plansDoc } from "./json.ts";
 import { savePlan } from "./save.ts";
+import { pruneArgs } from "./plan-args.ts";
 
 export default defineCommand({
   meta: { name: "plan", description: "Read the target, diff it against the declaration, print the plan (and save it with --out)" },
@@ -21,6 +22,7 @@ export default defineCommand({
     ...requireArg,
     ...targetArgs,
     ...selectArgs,
+    ...pruneArgs,
     out: { type: "string", description: "Write the plan artifact (JSON, kind hostkit.plan) to FILE", valueHint: "FILE" },
     "detailed-exitcode": { type: "boolean", description: "Exit 0 with no changes, 2 with changes, 1 on any error" },
     concurrency: { type: "string", description: "Hosts planned at once (default 8)", valueHint: "N" },
@@ -35,7 +37,7 @@ export default defineCommand({
     const plans: Plan[] = await eachTarget(targets, Number(args.concurrency ?? 8), async (t) => {
       const runner = await t.open();
       try {
-        return await planHost({ project: project.project, resources: project.resources, runner, ctx: t.ctx, target: t.info, ignore });
+        return await planHost({ project: project.project, resources: project.resources, runner, ctx: t.ctx, target: t.info, ignore, ...(rawArgs.includes("--no-prune") ? { prune: false } : {}) });
       } finally {
         await runner.close();
       }

@@ -10,6 +10,7 @@ import { formatMode, implausibleMode, normalizeMode, octalReading } from "../mod
 import { modeLiteral } from "./mode-literal.ts";
 import { addImplicitRequires } from "./requires.ts";
 import { compileProviders } from "./providers.ts";
+import { wireNotify } from "./notify.ts";
 import { dependencyOrder } from "../plan/order.ts";
 import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
@@ -316,6 +317,7 @@ export function compile(project: ProjectDecl): CompiledProject {
   resources.push(...compileProviders(project, resources));
   checkPaths(resources);
   checkDuplicates(resources);
+  wireNotify(project, resources);
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).
   const ordered = dependencyOrder(addImplicitRequires(resources).map((r) => ({ key: resourceKey(r), r, requires: r.requires, source: r.source }))).map((n) => n.r);
   // Hosts as targets (their own declarations are resources now, each carrying `host`).

@@ -171,6 +171,11 @@ export interface FileOptions {
   /** Down plans delete a created file unless "keep". @example rollback: "keep" */
   rollback?: Rollback;
   /**
+   * Declared in a service: what its daemon does when this changes (default "restart"; "reload" runs
+   * `systemctl reload`; false: nothing). @example notify: "reload"
+   */
+  notify?: "restart" | "reload" | false;
+  /**
    * Live hosts: write even when a parent directory is a symbolic link or is owned by a user other than
    * root and this declaration's owner. By default HostKit refuses, because such a user can swap what
    * lies below for a link to /etc while root writes. Offline roots always refuse links.
@@ -180,7 +185,9 @@ export interface FileOptions {
   /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
   dependsOn?: string[];
 }
+const Notify = v.union([v.picklist(["restart", "reload"]), v.literal(false)]);
 export const FileSchema = v.strictObject({
+  notify: v.optional(Notify),
   content: v.optional(v.union([v.string(), v.instance(Uint8Array)])),
   source: v.optional(v.string()),
   mode: v.optional(ModeSchema),
@@ -196,6 +203,11 @@ export interface EnvOptions {
   set?: Record<string, string | number | boolean>;
   /** Secret values, read from the controller's environment at apply time only. @example secret: { SECRET_KEY_BASE: { env: "SECRET_KEY_BASE" } } */
   secret?: Record<string, { env: string } | SecretRef>;
+  /**
+   * What the daemons that load it (and, declared in a service, its daemon) do when it changes (default "restart"; "reload" runs
+   * `systemctl reload`; false: nothing). @example notify: "reload"
+   */
+  notify?: "restart" | "reload" | false;
   /** @example mode: "private_file" */
   mode?: Mode;
   /** @example owner: "root" */
@@ -214,6 +226,7 @@ export interface EnvOptions {
 }
 const EnvKey = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"));
 export const EnvSchema = v.strictObject({
+  notify: v.optional(Notify),
   set: v.optional(v.record(EnvKey, v.union([v.string(), v.number(), v.boolean()]))),
   secret: v.optional(v.record(EnvKey, v.union([v.strictObject({ env: v.string() }), SecretRefSchema]))),
   mode: v.optional(ModeSchema),
@@ -435,9 +448,15 @@ export interface DaemonOptions {
   start?: boolean;
   /** Resources applied before this one, by key as `hostkit dump` prints them (parents, owners and a service's packages come first anyway). @example dependsOn: ["directory:/srv/app"] */
   dependsOn?: string[];
+  /**
+   * Other resources whose change restarts this daemon, by key (files and env files of its own service
+   * already do). @example restartOn: ["file:/etc/app/app.toml"]
+   */
+  restartOn?: string[];
 }
 const Targets = v.union([v.string(), v.array(v.string())]);
 export const DaemonSchema = v.strictObject({
+  restartOn: v.optional(v.array(v.pipe(v.string(), v.regex(/^[a-z_]+:./, "must be a resource key such as file:/etc/app/app.toml")))),
   name: v.optional(v.string()),
   description: v.optional(v.pipe(v.string(), v.regex(/^[^\n]*$/, "must be one line"))),
   afterTarget: v.optional(Targets),

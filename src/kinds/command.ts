@@ -55,17 +55,24 @@ export const command = defineKind<Command, null>({
   down: { invert: invertCommand, settled: () => undefined, observed: () => undefined },
   formatDiff: (c) => (c.action === "run" ? [`$ ${(((c.after)?.exec ?? []) as string[]).map((a) => JSON.stringify(a)).join(" ")}`] : []),
   /** Commands run before or after starts, when their service changed (or always). */
-  steps({ resources, changes, ctx, all }) {
-    const changed = changes.filter((c) => c.action !== "noop");
-    const servicesChanged = new Set(changed.flatMap((c) => (c.service ? [c.service] : [])));
+  steps({ resources, changes, ctx, all, release }) {
+    const changed = changes.filter((c) => c.action !== "noop" && c.type !== "command");
+    // What runs a service's commands: its release changes (any change, except units whose release did not change).
+    const triggersOf = (service: string | undefined) => changed.filter((c) => (service ? c.service === service : true) && release(c));
     const before: Change[] = [];
     const after: Change[] = [];
     /** Commands that would run on a live host; an offline root runs nothing, so they are a warning, not a step. */
     const notRun: string[] = [];
+    /** Commands of a changed service that did not run (no release change), said in the plan. */
+    const skipped: string[] = [];
     for (const res of resources) {
       const cmd = res as Command;
-      const serviceChanged = cmd.service ? servicesChanged.has(cmd.service) : changed.length > 0;
-      if (cmd.when !== "always" && !serviceChanged) continue;
+      const triggeredBy = triggersOf(cmd.service).map((c) => c.key);
+      if (cmd.when !== "always" && !triggeredBy.length) {
+        const other = changed.filter((c) => c.service === cmd.service).map((c) => c.key);
+        if (cmd.service && other.length) skipped.push(`${resourceKey(cmd)} did not run: service ${cmd.service} changed (${other.join(", ")}) but not its release (files, env files, what its units run)`);
+        continue;
+      }
       if (ctx.root) {
         notRun.push(resourceKey(cmd));
         continue;
@@ -80,15 +87,16 @@ export const command = defineKind<Command, null>({
         type: "command",
         id: cmd.id,
         action: "run",
-        reason: cmd.when === "always" ? "runs on every apply" : cmd.service ? `service ${cmd.service} changed` : "the plan has changes",
+        reason: cmd.when === "always" ? "runs on every apply" : `${triggeredBy.join(", ")} changed`,
         source: formatLoc(cmd.source),
         ...(cmd.service ? { service: cmd.service } : {}),
-        after: { exec: cmd.exec, phase: cmd.phase, ...(secrets.length ? { secrets } : {}) },
+        // What triggered it: a down plan runs its down only when one of these is reverted too.
+        after: { exec: cmd.exec, phase: cmd.phase, ...(secrets.length ? { secrets } : {}), ...(cmd.when !== "always" ? { triggeredBy } : {}) },
         down: Array.isArray(cmd.down) ? { exec: cmd.down } : cmd.down,
         resource: cmd,
       };
       (cmd.phase === "after_start" ? after : before).push(change);
     }
-    return { before, after, notRun };
+    return { before, after, notRun, skipped };
   },
 });

@@ -41,6 +41,27 @@ export interface EnvFileFact extends PathStat {
   set: Record<string, string>;
   /** Every key present in the file. */
   keys: string[];
+  /**
+   * Secret keys whose host value differs from the value the controller holds now (names only: the
+   * comparison is made in memory, on the controller, from the bytes the probe read; neither value nor
+   * any hash of one is kept).
+   */
+  secretChanged?: string[];
+  /** Secret keys not compared: their variable is not set on the controller at plan time. */
+  secretUncompared?: string[];
+}
+
+/** Which declared secrets differ from the controller's current values, and which could not be compared. */
+function compareSecrets(r: EnvFile, parsed: Record<string, string>): { secretChanged?: string[]; secretUncompared?: string[] } {
+  const changed: string[] = [];
+  const uncompared: string[] = [];
+  for (const [k, ref] of Object.entries(r.secret)) {
+    if (!(k in parsed)) continue; // missing: reported as missing
+    const want = process.env[ref.$secret.env];
+    if (want === undefined) uncompared.push(k);
+    else if (parsed[k] !== want) changed.push(k);
+  }
+  return { ...(changed.length ? { secretChanged: changed.sort() } : {}), ...(uncompared.length ? { secretUncompared: uncompared.sort() } : {}) };
 }
 
 export const envFile = defineKind<EnvFile, EnvFileFact>({
@@ -55,21 +76,28 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
     const parsed = parseEnvFile(content);
     const set: Record<string, string> = {};
     for (const [k, want] of Object.entries(r.set)) if (parsed[k] === want) set[k] = want;
-    return { ...meta, set, keys: Object.keys(parsed).sort() };
+    return { ...meta, set, keys: Object.keys(parsed).sort(), ...(ctx.compareSecrets === false ? {} : compareSecrets(r, parsed)) };
   },
+  // The host's state only: the secret comparison depends on the controller's environment, not the host.
+  basis: ({ secretChanged: _c, secretUncompared: _u, ...f }) => f,
   diff(r, f) {
     const after = { owner: r.owner, group: r.group, mode: r.mode, set: r.set, secret: r.secret };
     if (!f.exists) return { action: "create", reason: "env file does not exist", before: { exists: false }, after };
-    const before = { exists: true, owner: f.owner, group: f.group, mode: f.mode, set: f.set, keys: f.keys };
+    const before = { exists: true, owner: f.owner, group: f.group, mode: f.mode, set: f.set, keys: f.keys, ...(f.secretChanged ? { secretChanged: f.secretChanged } : {}) };
     const why: string[] = [];
     const changed = Object.keys(r.set).filter((k) => f.set[k] !== r.set[k]);
     if (changed.length) why.push(`${changed.join(", ")} ${changed.length === 1 ? "differs" : "differ"}`);
     const missingSecrets = Object.keys(r.secret).filter((k) => !f.keys.includes(k));
     if (missingSecrets.length) why.push(`secret ${missingSecrets.join(", ")} missing`);
+    if (f.secretChanged?.length) why.push(`secret ${f.secretChanged.join(", ")} changed`);
     const extra = f.keys.filter((k) => !(k in r.set) && !(k in r.secret));
     if (extra.length) why.push(`undeclared ${extra.join(", ")}`);
     why.push(...metaDiffs(f, r));
-    return why.length ? { action: "update", reason: why.join(", "), before, after } : { action: "noop", reason: "env file matches (secret values are not compared)", before, after };
+    const uncompared = f.secretUncompared ?? [];
+    const warning = uncompared.length ? `the values of secret ${uncompared.join(", ")} were not compared (not set on the controller): a rotated value is not detected` : undefined;
+    if (why.length) return { action: "update", reason: why.join(", "), before, after, ...(warning ? { warning } : {}) };
+    const reason = !Object.keys(r.secret).length ? "env file matches" : uncompared.length ? `env file matches; the values of secret ${uncompared.join(", ")} were not compared (not set on the controller)` : "env file matches (secret values compared)";
+    return { action: "noop", reason, before, after, ...(warning ? { warning } : {}) };
   },
   ops(change, ctx) {
     const r = change.resource!;
@@ -105,8 +133,10 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
       // A previous value is never in a plan (it may have been a secret): only that it differs.
       lines.push(keys.includes(k) ? `~ ${k}: ${SECRET_CHANGED} → ${JSON.stringify(newSet[k])}` : `+ ${k}=${JSON.stringify(newSet[k])}`);
     }
+    const rotated = new Set((before?.secretChanged ?? []) as string[]);
     for (const [k, ref] of Object.entries((after?.secret ?? {}) as Record<string, SecretRef>)) {
       if (!keys.includes(k)) lines.push(`+ ${k}=(secret from $${ref.$secret.env})`);
+      else if (rotated.has(k)) lines.push(`~ ${k}: ${SECRET_CHANGED} (from $${ref.$secret.env})`);
     }
     return lines;
   },

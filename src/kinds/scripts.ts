@@ -244,6 +244,11 @@ for f in passwd group shadow gshadow; do
   [ ! -L "./$f" ] || hk_refuse "/etc/$f is a symbolic link; the tree's accounts are not written through links"
   [ -e "./$f" ] || : > "./$f"
 done
+# The modes a distribution gives them: passwd and group world-readable; shadow and gshadow root:shadow
+# 0640 when the tree has a shadow group, else root-only 0600 (never world-readable: they hold hashes).
+chmod 644 ./passwd ./group
+sgid=$(awk -F: '$1=="shadow"{print $3; exit}' ./group)
+if [ -n "$sgid" ]; then chown -h "0:$sgid" ./shadow ./gshadow 2>/dev/null || true; chmod 640 ./shadow ./gshadow; else chown -h 0:0 ./shadow ./gshadow 2>/dev/null || true; chmod 600 ./shadow ./gshadow; fi
 [ -s "./passwd" ] || echo 'root:x:0:0:root:/root:/bin/sh' > "./passwd"
 [ -s "./group" ] || echo 'root:x:0:' > "./group"
 free_id() { # lowest unused id in [lo, hi] of file's 3rd field, searching down from hi for system ids

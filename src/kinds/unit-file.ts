@@ -29,6 +29,8 @@ export const SystemdServiceSchema = v.strictObject({
   listeners: v.array(Listener),
   /** Keys of resources whose change restarts this unit (env files, files it reads). */
   restartOn: v.array(v.string()),
+  /** Keys of resources whose change reloads it (`notify: "reload"`); a restart covers a reload. */
+  reloadOn: v.optional(v.array(v.string())),
   rollback: RollbackSchema,
 });
 
@@ -236,8 +238,23 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
     formatDiff: (c, paint) => (c.action === "delete" || c.action === "run" ? [] : contentDiff(c.before, contentText(c.after), c.after?.sha256, paint)),
     render: (r) => renderUnit(r.sections),
     describe: (r) => (r.enable ? "enabled" : "disabled"),
-    unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [] }),
+    triggers: releaseChanged,
+    unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [], reloadOn: r.type === "systemd_service" ? (r.reloadOn ?? []) : [] }),
   });
+}
+
+/** The directives that say what a unit runs (its release), as opposed to how (restartSec, limits…). */
+const RELEASE = /^(ExecStart|ExecStartPre|ExecStartPost|ExecReload|WorkingDirectory|EnvironmentFile|Environment)=/;
+
+function releaseLines(content: unknown): string {
+  return typeof content === "string" ? content.split("\n").filter((l) => RELEASE.test(l)).join("\n") : "";
+}
+
+/** A new or deleted unit, or one whose release directives changed. */
+function releaseChanged(c: KindChange<Unit>): boolean {
+  if (c.action === "create" || c.action === "delete") return true;
+  if (c.action !== "update") return false;
+  return releaseLines(c.before?.content) !== releaseLines(c.after?.content);
 }
 
 export const systemdService = unitKind<SystemdService>("systemd_service", SystemdServiceSchema);

@@ -24,6 +24,11 @@ export interface ProbeOutput {
 export interface TargetCtx {
   /** Offline tree: every path is under it, nothing is started. */
   root?: string;
+  /**
+   * false: do not compare secret values with the controller's (a saved plan's rebuild at apply time:
+   * the values given to apply are written, whatever the plan-time comparison found).
+   */
+  compareSecrets?: boolean;
 }
 
 export interface Account {
@@ -70,6 +75,8 @@ export interface Decision {
   reason: string;
   before?: Record<string, unknown>;
   after?: Record<string, unknown>;
+  /** Said in the plan even when nothing changes (under the change, or among the plan's warnings for a noop). */
+  warning?: string;
 }
 
 /** Payload for an op's stdin: literal bytes, or an env file whose secrets are resolved at apply time only. */
@@ -127,6 +134,8 @@ export interface UnitRole {
   name: string;
   start: boolean;
   restartOn: readonly string[];
+  /** Keys of resources whose change reloads it (unless it restarts anyway). */
+  reloadOn?: readonly string[];
 }
 
 /** Colours a plan line (no-op without a terminal). */
@@ -180,6 +189,20 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   render?(r: R): string | undefined;
   /** One line of detail for `hostkit dump`. */
   describe?(r: R): string;
+  /**
+   * Pruning (a resource HostKit recorded as managed that is no longer declared): "policy" (default)
+   * plans an ordinary delete change (this kind's `ops` for action "delete") unless its rollback policy
+   * keeps it — "keep" keeps it with a warning naming it; "delete_if_created" deletes only what HostKit
+   * created. "never": not recorded as managed at all (commands: nothing on the host to delete).
+   */
+  prune?: "policy" | "never";
+  /**
+   * Whether this change is a release change of its service: one that runs the service's
+   * `when: "changed"` commands (a migration), and whose reverting runs their downs. Default: any
+   * change. Unit files say true only when the unit is new or what it runs changed (ExecStart,
+   * WorkingDirectory, EnvironmentFile) — a restartSec-only edit runs no migration.
+   */
+  triggers?(change: KindChange<R>): boolean;
   /** Unit-file kinds: their role in handlers. */
   unit?(r: R): UnitRole;
   /**
@@ -194,7 +217,7 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    * Kinds whose changes the planner does not diff one by one (commands run as steps): they return
    * their steps from every observed resource and the resource changes.
    */
-  steps?(input: StepInput): { before: Change[]; after: Change[]; notRun: string[] };
+  steps?(input: StepInput): { before: Change[]; after: Change[]; notRun: string[]; skipped?: string[] };
   /**
    * Kinds whose DSL declaration maps straight to one resource: compile calls this with the
    * declaration's options (validated by the DSL method) and the scope's defaults, so adding such a
@@ -224,6 +247,8 @@ export interface StepInput {
   ctx: TargetCtx;
   /** All observed resources (a step may read other kinds' declarations, e.g. env files' secrets). */
   all: readonly ResourceBase[];
+  /** Whether a resource change is a release change of its service (its kind's `triggers`; default true). */
+  release(change: Change): boolean;
 }
 
 /**

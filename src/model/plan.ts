@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import { ResourceSchema } from "../kinds/registry.ts";
 import type { ResourceBase } from "./resource.ts";
+import { ManagedStateSchema } from "./managed.ts";
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -80,6 +81,15 @@ export const PlanSchema = v.object({
   warnings: v.array(v.string()),
   /** Keys of declared resources this build could not plan (see a kind's `unplanned`): never "nothing to change". */
   incomplete: v.optional(v.array(v.string())),
+  /** `--no-prune`: resources no longer declared were not planned for deletion. */
+  prune: v.optional(v.boolean()),
+  /** `apply --rotate-secrets`: env files were planned as rewrites even where they matched. */
+  rotateSecrets: v.optional(v.boolean()),
+  /**
+   * The managed-resources record a successful apply of this plan writes on the host as its final step
+   * (model/managed.ts), and the one it replaces (`null`: there was none), which a down plan writes back.
+   */
+  managed: v.optional(v.object({ record: ManagedStateSchema, previous: v.nullable(ManagedStateSchema) })),
   /** Set on down plans: the plan (or run) this one reverses. */
   from: v.optional(v.object({ plan: v.optional(v.string()), run: v.optional(v.string()), basis: v.optional(v.string()) })),
 });

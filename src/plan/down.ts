@@ -104,8 +104,17 @@ export function down(plan: Plan, opts: DownOptions = {}): Plan {
   const commands: Change[] = [];
   const resources: Change[] = [];
   const kept: string[] = [];
+  const reverted = new Set(selected.map((c) => c.key));
+  // Steps the up plan did not run (no release change): their downs do not run either; said so.
+  for (const w of plan.warnings) if (/^\S+ did not run: /.test(w)) warnings.push(`${w}; its down is not run either`);
   for (const c of [...selected].reverse()) {
     if (stepOf(c.type)) continue; // derived again below
+    // A step with a recorded cause (a migration run by a release change) is undone only with its cause.
+    const cause = (c.after as { triggeredBy?: string[] } | undefined)?.triggeredBy;
+    if (cause && !cause.some((k) => reverted.has(k))) {
+      warnings.push(`${c.key}: its down is not run: what triggered it (${cause.join(", ") || "nothing"}) is not reverted by this down plan`);
+      continue;
+    }
     const inv = invert(c, ctx);
     if (inv.warning) warnings.push(inv.warning);
     if (inv.kept) kept.push(inv.kept);
@@ -123,6 +132,8 @@ export function down(plan: Plan, opts: DownOptions = {}): Plan {
     changes,
     summary: summarize(changes),
     warnings,
+    // The whole run reversed: the host's managed-resources record goes back to the one the up plan replaced.
+    ...(plan.managed && !opts.only?.length ? { managed: { record: plan.managed.previous ?? { ...plan.managed.record, entries: [] }, previous: plan.managed.record } } : {}),
     from: { ...(opts.planPath ? { plan: opts.planPath } : {}), ...(opts.run ? { run: opts.run } : {}), basis: plan.basis },
   });
 }

@@ -24,6 +24,8 @@ export interface UnitInfo {
   start: boolean;
   /** Keys of resources whose change restarts it. */
   restartOn: readonly string[];
+  /** Keys of resources whose change reloads it (a restart covers it). */
+  reloadOn?: readonly string[];
   /** Whether the unit file exists and `is-active` now, when the host was read (up plans). */
   exists?: boolean;
   active?: string;
@@ -63,12 +65,13 @@ export function handlerSteps(changes: readonly Change[], units: readonly UnitInf
     seen.add(u.name);
     const own = byKey.get(u.key);
     if (own?.action === "delete") continue; // its ops stop it
-    let step: { op: "start" | "restart"; reason: string } | undefined;
+    let step: { op: "start" | "restart" | "reload"; reason: string } | undefined;
     const inputs = u.restartOn.filter((k) => byKey.has(k));
     if (u.active !== undefined && (!u.exists || u.active !== "active")) step = { op: "start", reason: u.exists ? `not active (${u.active})` : "new unit" };
     else if (own && writesContent(own)) step = { op: "restart", reason: `unit file ${opts.verb}` };
     else if (inputs.length) step = { op: "restart", reason: `${inputs.join(", ")} ${opts.verb}` };
     else if (opts.startedBefore?.has(u.name) && u.service && servicesTouched.has(u.service)) step = { op: "restart", reason: `service ${u.service} ${opts.verb}` };
+    else if ((u.reloadOn ?? []).some((k) => byKey.has(k))) step = { op: "reload", reason: `${(u.reloadOn ?? []).filter((k) => byKey.has(k)).join(", ")} ${opts.verb}` };
     if (!step) continue;
     steps.push(serviceState(u.name, step.op, step.reason, u));
   }

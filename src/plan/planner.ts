@@ -9,7 +9,9 @@ import { formatLoc } from "../model/source.ts";
 import { makePlan, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
 import { kindOf } from "../kinds/registry.ts";
 import { DAEMON_RELOAD } from "../kinds/systemd-steps.ts";
-import type { TargetCtx } from "../model/kind.ts";
+import { factOf, type TargetCtx } from "../model/kind.ts";
+import { managedFact, nextRecord, stateOf } from "./managed.ts";
+import { planPrune } from "./prune.ts";
 import type { Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
 import { dependencyOrder } from "./order.ts";
@@ -26,7 +28,20 @@ export interface PlanOptions {
   ignore?: readonly string[];
   /** Keep noop changes in the plan (they are counted either way). */
   keepNoops?: boolean;
+  /** false (`--no-prune`): resources no longer declared are not planned for deletion. */
+  prune?: boolean;
+  /** `apply --rotate-secrets`: resources whose kind keeps secrets (env files) are rewritten even when they match. */
+  rotateSecrets?: boolean;
   now?: Date;
+}
+
+/** With --rotate-secrets: matching resources that hold secret references become rewrites. */
+function rotated(changes: Change[]): Change[] {
+  return changes.map((c) => {
+    const secrets = (c.resource as { secret?: Record<string, unknown> } | undefined)?.secret;
+    if (c.action !== "noop" || !kindOf(c.type)?.backupIsSecret || !secrets || !Object.keys(secrets).length) return c;
+    return { ...c, action: "update", reason: `secret values rewritten (--rotate-secrets): ${Object.keys(secrets).sort().join(", ")}` };
+  });
 }
 
 
@@ -57,6 +72,7 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
       ...(r.service ? { service: r.service } : {}),
       ...(d.before ? { before: d.before } : {}),
       ...(d.after ? { after: d.after } : {}),
+      ...(d.warning ? { warning: d.warning } : {}),
       resource: r,
       basis,
     });
@@ -65,7 +81,7 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
 }
 
 /** Reload, starts/restarts and commands, derived from the resource changes (pure). */
-export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[]; notRun: string[] } {
+export function deriveSteps(changes: Change[], observed: readonly Observed[], ctx: TargetCtx): { reload: Change[]; before: Change[]; starts: Change[]; after: Change[]; notRun: string[]; skipped: string[] } {
   const units: UnitInfo[] = observed.flatMap(({ resource: r, fact }) => {
     const role = kindOf(r.type)?.unit?.(r);
     if (!role) return [];
@@ -73,13 +89,14 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
     return [{ ...role, key: resourceKey(r), source: formatLoc(r.source), ...(r.service ? { service: r.service } : {}), exists: !!f.exists, ...(f.active !== undefined ? { active: f.active } : {}) }];
   });
   const handled = handlerSteps(changes, units, { live: !ctx.root, verb: "changed" });
-  const out = { reload: handled.filter((c) => c.type === DAEMON_RELOAD), starts: handled.filter((c) => c.type !== DAEMON_RELOAD), before: [] as Change[], after: [] as Change[], notRun: [] as string[] };
+  const out = { reload: handled.filter((c) => c.type === DAEMON_RELOAD), starts: handled.filter((c) => c.type !== DAEMON_RELOAD), before: [] as Change[], after: [] as Change[], notRun: [] as string[], skipped: [] as string[] };
   // Kinds that plan as steps (commands), each over all its resources at once.
   const all = observed.map((o) => o.resource);
   const byKind = new Map<string, Resource[]>();
   for (const r of all) if (kindOf(r.type)?.steps) byKind.set(r.type, [...(byKind.get(r.type) ?? []), r]);
   for (const [type, resources] of byKind) {
-    const s = kindOf(type)!.steps!({ resources, changes, ctx, all });
+    const s = kindOf(type)!.steps!({ resources, changes, ctx, all, release: (c) => !kindOf(c.type)?.steps && (kindOf(c.type)?.triggers?.(c) ?? true) });
+    out.skipped.push(...(s.skipped ?? []));
     out.before.push(...s.before);
     out.after.push(...s.after);
     out.notRun.push(...s.notRun);
@@ -88,9 +105,9 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
 }
 
 /** Assemble the ordered plan from its parts. */
-export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoops" | "now">, changes: Change[], derived: ReturnType<typeof deriveSteps>, warnings: string[]): Plan {
-  // Dependency order (requires edges), ties in the order given: never by type.
-  const ordered = dependencyOrder(changes.map((c) => ({ key: c.key, c, requires: c.resource?.requires }))).map((n) => n.c);
+export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoops" | "now">, changes: Change[], derived: ReturnType<typeof deriveSteps>, warnings: string[], pruned: Change[] = []): Plan {
+  // Dependency order (requires edges), ties in the order given: never by type. Pruned deletes follow, already in reverse dependency order.
+  const ordered = [...dependencyOrder(changes.map((c) => ({ key: c.key, c, requires: c.resource?.requires }))).map((n) => n.c), ...pruned];
   const all = [...ordered, ...derived.reload, ...derived.before, ...derived.starts, ...derived.after];
   const kept = opts.keepNoops ? all : all.filter((c) => c.action !== "noop");
   const noops = all.length - kept.length;
@@ -102,7 +119,8 @@ export function assemble(opts: Pick<PlanOptions, "project" | "target" | "keepNoo
     basis: digest(ordered.map((c) => c.basis ?? null)),
     changes: kept,
     summary: summarize(kept, noops),
-    warnings,
+    // Steps of a changed service that did not run (and why): a down plan repeats them.
+    warnings: [...warnings, ...(derived.skipped ?? [])],
   });
 }
 
@@ -127,12 +145,26 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   for (const r of selected) if (kindOf(r.type)?.unplanned) unplanned.set(r.type, [...(unplanned.get(r.type) ?? []), r]);
   for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs));
   const incomplete = [...unplanned.values()].flat().map(resourceKey);
-  const { observed, unsafe } = await probeAll(selected.filter((r) => !kindOf(r.type)?.unplanned), opts.runner, opts.ctx);
+  const planned = selected.filter((r) => !kindOf(r.type)?.unplanned);
+  // The managed-resources record is read in the same round trip as every probe.
+  const stateDef = managedFact(opts.project);
+  const { observed, unsafe, facts } = await probeAll(planned, opts.runner, opts.ctx, [stateDef]);
   // Facts read through a link are the link target's, not the declared path's: no plan is made on them.
   if (unsafe.length) throw new HostKitError(unsafe);
-  const changes = diffObserved(observed);
-  const derived = deriveSteps(changes, observed, opts.ctx);
+  const state = stateOf(factOf(facts, stateDef), opts.project, opts.target.name);
+  const changes = opts.rotateSecrets ? rotated(diffObserved(observed)) : diffObserved(observed);
+  // A matching resource's warning (secret values not compared) is said among the plan's warnings.
+  for (const c of changes) if (c.action === "noop" && c.warning) warnings.push(`${c.key}: ${c.warning}`);
+  const declared = forTarget(opts.resources, opts.target, []);
+  const pruned = await planPrune({ state, declared: new Set(declared.map(resourceKey)), prune: opts.prune !== false, runner: opts.runner, ctx: opts.ctx }, opts.target.name);
+  warnings.push(...pruned.warnings);
+  const derived = deriveSteps([...changes, ...pruned.deletes], [...observed, ...pruned.observed], opts.ctx);
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);
-  const plan = assemble(opts, changes, derived, warnings);
-  return incomplete.length ? { ...plan, incomplete } : plan;
+  const plan = assemble(opts, changes, derived, warnings, pruned.deletes);
+  // Declared resources left out with --ignore keep their previous entries; nothing new is recorded for them.
+  const plannedKeys = new Set(planned.map(resourceKey));
+  const ignoredEntries = (state?.entries ?? []).filter((e) => !plannedKeys.has(e.key) && declared.some((r) => resourceKey(r) === e.key));
+  const record = nextRecord(opts.project, planned, changes, state, [...pruned.carried, ...ignoredEntries]);
+  const withState: Plan = { ...plan, ...(opts.prune === false ? { prune: false } : {}), ...(opts.rotateSecrets ? { rotateSecrets: true } : {}), managed: { record, previous: state } };
+  return incomplete.length ? { ...withState, incomplete } : withState;
 }

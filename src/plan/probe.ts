@@ -7,7 +7,7 @@ import { HostKitError, type Diagnostic } from "../model/errors.ts";
 import { guardsOf, pathSafetyProbe, unsafePaths } from "./path-safety.ts";
 import { resourceKey, type Resource } from "../model/resource.ts";
 import { kindOf } from "../kinds/registry.ts";
-import type { HostFacts, ProbeOutput, TargetCtx } from "../model/kind.ts";
+import type { FactDef, HostFacts, ProbeOutput, TargetCtx } from "../model/kind.ts";
 import { batchScript, parseBatch } from "../targets/shell.ts";
 import { text, type Runner } from "../targets/runner.ts";
 import { digest } from "./digest.ts";
@@ -23,12 +23,12 @@ export interface Observed {
 const BATCH_BYTES = 128 * 1024;
 const BATCH_MAX = 500;
 
-export async function probeAll(resources: readonly Resource[], runner: Runner, ctx: TargetCtx): Promise<{ facts: HostFacts; observed: Observed[]; unsafe: Diagnostic[] }> {
+export async function probeAll(resources: readonly Resource[], runner: Runner, ctx: TargetCtx, extraFacts: readonly FactDef[] = []): Promise<{ facts: HostFacts; observed: Observed[]; unsafe: Diagnostic[] }> {
   const guards = guardsOf(resources, ctx);
   const safety = pathSafetyProbe(guards, ctx);
   const cmds: string[][] = [...factsProbe(ctx), ...safety];
   // Host facts the selected kinds contribute (os-release, package state…): once per host, in the same round trip.
-  const contributed = [...new Map(resources.flatMap((r) => kindOf(r.type)?.facts ?? []).map((f) => [f.name, f])).values()].map((def) => {
+  const contributed = [...new Map([...extraFacts, ...resources.flatMap((r) => kindOf(r.type)?.facts ?? [])].map((f) => [f.name, f])).values()].map((def) => {
     const probes = def.probe(ctx);
     const at = { def, from: cmds.length, to: cmds.length + probes.length };
     cmds.push(...probes);

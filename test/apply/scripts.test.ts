@@ -84,4 +84,20 @@ test("ADD_ACCOUNT_OFFLINE: a system account, its group, and supplementary groups
   expect(group).toMatch(/^relay:x:999:$/m);
   expect(group).toMatch(/^systemd-journal:x:\d{3}:relay$/m);
   expect(group).toMatch(/^adm:x:\d{3}:relay$/m);
+  // The distribution's modes: passwd/group 0644; shadow/gshadow never world-readable (0600 without a shadow group).
+  const modeOf = (f: string) => statSync(join(root, "etc", f)).mode & 0o7777;
+  expect(["passwd", "group", "shadow", "gshadow"].map(modeOf)).toEqual([0o644, 0o644, 0o600, 0o600]);
+});
+
+test("ADD_ACCOUNT_OFFLINE: with a shadow group in the tree, shadow and gshadow are root:shadow 0640", async () => {
+  const root = tempDir();
+  mkdirSync(join(root, "etc"));
+  writeFileSync(join(root, "etc/group"), "root:x:0:\nshadow:x:42:\n");
+  writeFileSync(join(root, "etc/shadow"), "", { mode: 0o644 });
+  const r = await runner.exec(["sh", "-c", ADD_ACCOUNT_OFFLINE, "hostkit-useradd", root, "relay", "1", "", "/usr/sbin/nologin", "", ""]);
+  expect(text(r.stderr)).toBe("");
+  for (const f of ["shadow", "gshadow"]) {
+    const st = statSync(join(root, "etc", f));
+    expect({ f, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid }).toEqual({ f, mode: 0o640, uid: 0, gid: 42 });
+  }
 });

@@ -11,11 +11,28 @@ describe("env_file: probe fixtures → decision", () => {
     expect(decision).toMatchObject({ action: "create", reason: "env file does not exist", after: { set: { MIX_ENV: "prod" }, secret: { SECRET_KEY_BASE: { $secret: { env: "SECRET_KEY_BASE" } } }, mode: 0o640 } });
   });
 
-  test("set entries and metadata match → noop, saying secret values are not compared", () => {
+  test("set entries and metadata match, secret not set on the controller → noop, saying its value was not compared", () => {
+    delete process.env.SECRET_KEY_BASE;
     const { decision, fx, fact } = decide("env-match");
     expect(fx.raw).toContain(SECRET_IN_FILE_VALUE); // the host file really holds the secret…
-    expect(decision).toMatchObject({ action: "noop", reason: "env file matches (secret values are not compared)" });
+    expect(decision).toMatchObject({ action: "noop", reason: "env file matches; the values of secret SECRET_KEY_BASE were not compared (not set on the controller)" });
     expect(JSON.stringify([fact, decision, envFile.basis ? envFile.basis(fact as never) : fact])).not.toContain(SECRET_IN_FILE_VALUE); // …and nothing keeps it
+  });
+
+  test("the secret's value on the controller equals the host's → noop (compared); differs → update naming the key, no value, no hash", () => {
+    const rotated = "rotated-canary-Zq9";
+    try {
+      process.env.SECRET_KEY_BASE = SECRET_IN_FILE_VALUE;
+      expect(decide("env-match").decision).toMatchObject({ action: "noop", reason: "env file matches (secret values compared)" });
+      process.env.SECRET_KEY_BASE = rotated;
+      const { decision, fact } = decide("env-match");
+      expect(decision).toMatchObject({ action: "update", reason: "secret SECRET_KEY_BASE changed" });
+      const text = JSON.stringify([fact, decision, envFile.basis ? envFile.basis(fact as never) : fact]);
+      for (const v of [SECRET_IN_FILE_VALUE, rotated]) expect(text).not.toContain(v);
+      expect(text).not.toMatch(/[0-9a-f]{32}/); // no digest of either value
+    } finally {
+      delete process.env.SECRET_KEY_BASE;
+    }
   });
 
   test("a changed `set` value → update naming the key; the host's value is not kept (it may have been a secret)", () => {

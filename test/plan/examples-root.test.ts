@@ -11,6 +11,7 @@ import type { Resource } from "../../src/model/resource.ts";
 import { renderUnit } from "../../src/render/systemd.ts";
 import { parseEnvFile } from "../../src/render/dotenv.ts";
 import { contentBytes } from "../../src/kinds/file.ts";
+import { statePath } from "../../src/plan/managed.ts";
 import { hostkit, idsOf, readTree, removeTempDirs, REPO, tempDir, type Entry } from "./helpers.ts";
 
 afterAll(removeTempDirs);
@@ -138,7 +139,8 @@ describe.each(examples)("examples/%s with --root", (name) => {
     expect({ code: applied.code, stderr: applied.stderr.split("\n").filter((l) => /error|fail/i.test(l)) }).toEqual({ code: 0, stderr: [] });
 
     const tree = readTree(root);
-    const accounted = new Set<string>(["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"]);
+    // The tree's accounts, and the managed-resources record every apply leaves (plan/managed.ts).
+    const accounted = new Set<string>(["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", statePath(project.project)]);
     for (const r of project.resources) for (const p of checkResource(root, tree, r, env)) accounted.add(p);
     // Nothing else: every other entry is a parent directory of something declared (or a symlink's dir).
     const extra = [...tree.keys()].filter((p) => !accounted.has(p) && !(tree.get(p)!.type === "dir" && [...accounted].some((a) => a.startsWith(`${p}/`))));

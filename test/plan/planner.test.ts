@@ -60,7 +60,7 @@ describe("ordering", () => {
     const web = p.changes.find((c) => c.key === "service_state:web.service")!;
     expect(web).toMatchObject({ reason: "unit file changed", after: { op: "restart" } });
     expect(p.changes.find((c) => c.key === "service_state:new.service")).toMatchObject({ reason: "new unit", after: { op: "start" } });
-    expect(p.changes.find((c) => c.key === "command:migrate")).toMatchObject({ reason: "service web changed", after: { phase: "before_start" }, source: "infra/config.ts:7" });
+    expect(p.changes.find((c) => c.key === "command:migrate")).toMatchObject({ reason: "systemd_service:web.service, env_file:/srv/web/web.env, file:/etc/web.conf changed", after: { phase: "before_start" }, source: "infra/config.ts:7" });
     expect(p.summary).toEqual({ create: 4, update: 2, delete: 0, run: 5, noop: 0 });
   });
 
