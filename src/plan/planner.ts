@@ -156,7 +156,8 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   // A matching resource's warning (secret values not compared) is said among the plan's warnings.
   for (const c of changes) if (c.action === "noop" && c.warning) warnings.push(`${c.key}: ${c.warning}`);
   const declared = forTarget(opts.resources, opts.target, []);
-  const pruned = await planPrune({ state, declared: new Set(declared.map(resourceKey)), prune: opts.prune !== false, runner: opts.runner, ctx: opts.ctx }, opts.target.name);
+  const declaredPaths = new Set(declared.flatMap((r) => kindOf(r.type)?.writes?.(r)?.path ?? []));
+  const pruned = await planPrune({ state, declared: new Set(declared.map(resourceKey)), declaredPaths, prune: opts.prune !== false, runner: opts.runner, ctx: opts.ctx }, opts.target.name);
   warnings.push(...pruned.warnings);
   const derived = deriveSteps([...changes, ...pruned.deletes], [...observed, ...pruned.observed], opts.ctx);
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);

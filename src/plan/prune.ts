@@ -26,6 +26,8 @@ export interface PruneInput {
   state: ManagedState | null;
   /** Keys of every resource declared for this target (selected or not). */
   declared: ReadonlySet<string>;
+  /** Paths declared resources write: a removed resource at one of them is taken over (an env file now declared as a file), never deleted. */
+  declaredPaths?: ReadonlySet<string>;
   /** false: `--no-prune` (removed resources are listed in a warning, kept in the record). */
   prune: boolean;
   runner: Runner;
@@ -69,13 +71,20 @@ export async function planPrune(o: PruneInput, where: string): Promise<PruneResu
     return out;
   }
   const kept: string[] = [];
+  const taken: string[] = [];
   const candidates: { e: ManagedEntry; r: Resource }[] = [];
   for (const e of removed) {
     const r = resourceOf(e, where);
+    const path = kindOf(r.type)?.writes?.(r)?.path;
+    if (path !== undefined && o.declaredPaths?.has(path)) {
+      taken.push(e.key);
+      continue;
+    }
     const why = policyKeeps(r, !!e.created);
     if (why) kept.push(`${e.key} (${why})`);
     else candidates.push({ e, r });
   }
+  if (taken.length) out.warnings.push(`no longer declared, but their paths are declared again as another kind (taken over, not deleted): ${taken.join(", ")}`);
   if (kept.length) out.warnings.push(`no longer declared, kept on the host and no longer managed by HostKit: ${kept.join(", ")}`);
   if (!candidates.length) return out;
   const { observed, unsafe } = await probeAll(candidates.map((c) => c.r), o.runner, o.ctx);
