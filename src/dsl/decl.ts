@@ -24,7 +24,9 @@ export type ItemDecl =
   | { kind: "daemon"; source: SourceLoc; unit: string; opts: O.DaemonOptions }
   | { kind: "timer"; source: SourceLoc; name: string; unit: string; opts: O.TimerOptions }
   | { kind: "command"; source: SourceLoc; name: string; opts: O.CommandOptions }
-  | { kind: "package"; source: SourceLoc; name: string; opts: O.PackageOptions };
+  | { kind: "package"; source: SourceLoc; name: string; opts: O.PackageOptions }
+  /** `b.mise(…)` in a bootstrap; `after`: keys of the packages declared before it there. */
+  | { kind: "mise"; source: SourceLoc; opts: O.MiseOptions; after: string[] };
 
 export interface ServiceDecl {
   name: string;

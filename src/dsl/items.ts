@@ -10,6 +10,7 @@ import { parseOptions } from "./validate.ts";
 import { checkUnitName } from "./names.ts";
 import { asContent } from "../model/content.ts";
 import { hostPath } from "./paths.ts";
+import { packageItem } from "./bootstrap.ts";
 
 export interface ItemMethods {
   /** A directory. @example p.directory("/srv/app", { mode: 0o750, owner: "app" }) */
@@ -86,10 +87,7 @@ export function itemMethods(label: string, add: (i: ItemDecl) => void, project: 
       add({ kind: "timer", source, name, unit, opts: parsed });
     },
     package(name, opts) {
-      const source = callerLocation();
-      const subject = `${label} › package "${name}"`;
-      if (typeof name !== "string" || !/^[a-z0-9][a-z0-9_.+-]*$/i.test(name)) throw new HostKitError({ subject, source, message: "not a valid package name" });
-      add({ kind: "package", source, name, opts: parseOptions(O.PackageSchema, opts, subject, source) });
+      add(packageItem(label, name, opts, callerLocation()));
     },
   };
 }

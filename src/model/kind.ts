@@ -24,6 +24,23 @@ export interface ProbeOutput {
 export interface TargetCtx {
   /** Offline tree: every path is under it, nothing is started. */
   root?: string;
+  /**
+   * Outside lookups for kinds with `resolve` (set by the CLI from --refresh, --package-lock,
+   * --write-package-lock; absent: the kind's default). Never serialized into a plan.
+   */
+  lookups?: Lookups;
+}
+
+/**
+ * A lookup that turns a declared, distribution-neutral name into the name a host's repository uses
+ * (package names through Repology, or a lock). `repository` is a fact of the host (from its probe).
+ */
+export interface NameLookup {
+  resolve(name: string, repository: string): Promise<{ name: string; version: string }>;
+}
+
+export interface Lookups {
+  names?: NameLookup;
 }
 
 export interface Account {
@@ -63,6 +80,10 @@ export function factOf<T>(facts: HostFacts, def: FactDef<T>): T | undefined {
   return facts.extra.get(def.name) as T | undefined;
 }
 
+/** What a kind's `resolve` step gave for this host (undefined when it has none). */
+export function resolvedOf<T>(facts: HostFacts, type: string): T | undefined {
+  return facts.extra.get(`resolved:${type}`) as T | undefined;
+}
 
 /** What a kind's diff decides; the planner adds key, source, resource and basis. */
 export interface Decision {
@@ -147,6 +168,15 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    */
   probeBatch?(rs: R[], ctx: TargetCtx): ProbeBatch;
   parse(r: R, out: ProbeOutput[], facts: HostFacts, ctx: TargetCtx): F;
+  /**
+   * Optional: an async step between the probe and `parse`, over ALL of this kind's resources on the
+   * host at once, for what the kind can only know once the host was read (package names need the
+   * host's repository, from os-release, and a lookup through `ctx.lookups`). Its result is stored
+   * as the host fact `resolved:<type>` (`resolvedOf`), which `parse` reads. Throws a HostKitError
+   * naming every declaration it could not resolve; it runs for every read of the host (plans,
+   * staleness and down-plan checks), so it must be deterministic for the same facts and lookups.
+   */
+  resolve?(rs: R[], facts: HostFacts, ctx: TargetCtx): Promise<unknown>;
   /** Pure. */
   diff(r: R, fact: F): Decision;
   /** The data a saved plan's staleness is judged on (default: the fact). Must hold no secret values. */
