@@ -21,7 +21,7 @@ import { resourceKey, type Resource } from "../model/resource.ts";
 import type { TargetCtx } from "../model/kind.ts";
 import { kindOf, stepOf } from "../kinds/registry.ts";
 import { stableStringify } from "../plan/digest.ts";
-import { assemble, deriveSteps, diffObserved, forTarget } from "../plan/planner.ts";
+import { assemble, deriveSteps, diffObserved, forTarget, splitUnplanned } from "../plan/planner.ts";
 import { probeAll } from "../plan/probe.ts";
 import type { Runner } from "../targets/runner.ts";
 import { sameTarget, type RunStore } from "../artifacts/runs.ts";
@@ -122,7 +122,7 @@ function upProblem(c: Change, u: UpContext): string | undefined {
   const kind = kindOf(c.type);
   const r = u.declared.get(c.key);
   if (!r) return `is not declared in ${u.file}: the declarations do not produce this change`;
-  if (!kind || kind.unplanned) return `${c.type} changes are not planned by this hostkit`;
+  if (!kind) return `${c.type} changes are not planned by this hostkit`;
   if (!c.resource) return "carries no resource";
   const diff = resourceDiff(c.resource, r);
   if (diff.length) return `differs from the declaration in: ${diff.join(", ")}`;
@@ -152,7 +152,7 @@ function upProblems(plan: Plan, u: UpContext): Problem[] {
  */
 async function rebuildUp(saved: SavedPlan, u: UpContext, runner: Runner, ctx: TargetCtx, targetName: string): Promise<Plan> {
   const { plan, path } = saved;
-  const resources = forTarget(u.project.resources, plan.target, []).filter((r) => !kindOf(r.type)?.unplanned);
+  const resources = splitUnplanned(forTarget(u.project.resources, plan.target, []), ctx).planned;
   const { observed } = await probeAll(resources, runner, ctx);
   const changes = diffObserved(observed);
   const rebuiltPlan = assemble({ project: plan.project, target: plan.target, keepNoops: true }, changes, deriveSteps(changes, observed, ctx), []);

@@ -56,6 +56,7 @@ export const mise = defineKind<Mise, { installed: boolean; version?: string }>({
     settled: (c) => (c.action === "create" ? { installed: true } : undefined),
     observed: (f) => ({ installed: f.installed }),
   },
+  unplanned: (_rs, ctx) => (ctx.root ? "offline root: mise is not planned: it is installed only on live hosts" : undefined),
   describe: (r) => `from ${r.installUrl}`,
 });
 
@@ -89,5 +90,6 @@ export const miseTool = defineKind<MiseTool, { installed: string[]; has: boolean
     settled: (c) => (c.action === "create" ? { installed: true } : undefined),
     observed: (f) => ({ installed: f.has }),
   },
+  unplanned: (rs, ctx) => (ctx.root ? `offline root: ${rs.length} mise tool(s) are not planned: they are installed only on live hosts` : undefined),
   describe: (r) => `${r.tool}@${r.version}`,
 });

@@ -194,5 +194,6 @@ export const pkg = defineKind<Package, PackageFact>({
     settled: (c) => (c.action === "delete" ? { installed: false } : c.action === "create" || c.action === "update" ? { installed: true } : undefined),
     observed: (f) => ({ installed: f.installed !== null }),
   },
+  unplanned: (rs, ctx) => (ctx.root ? `offline root: ${rs.length} package(s) (${rs.map((r) => r.id).join(", ")}) are not planned: packages are read and installed only on live hosts` : undefined),
   describe: (r) => [r.as ? `as ${r.as}` : "", r.manager ? `manager ${r.manager}` : "", r.version ? `version ${r.version}` : ""].filter(Boolean).join(", "),
 });

@@ -219,10 +219,11 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    */
   steps?(input: StepInput): { before: Change[]; after: Change[]; notRun: string[] };
   /**
-   * Kinds this build cannot plan yet: their resources are left out with this warning, and the plan
-   * is marked incomplete (so `--detailed-exitcode` never says "nothing to change" for them).
+   * Kinds this build cannot plan on this target (packages and mise on an offline root): when it
+   * returns a warning, their resources are left out with it, and the plan is marked incomplete (so
+   * `--detailed-exitcode` never says "nothing to change" for them). Undefined: planned as usual.
    */
-  unplanned?(rs: R[]): string;
+  unplanned?(rs: R[], ctx: TargetCtx): string | undefined;
 }
 
 export interface StepInput {

@@ -44,8 +44,8 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
   const changes: Change[] = [];
   for (const { resource: r, fact, basis } of observed) {
     const kind = kindOf(r.type);
-    // Kinds that plan as steps (commands) or cannot plan yet (packages) produce no change of their own here.
-    if (!kind || kind.steps || kind.unplanned) continue;
+    // Kinds that plan as steps (commands) produce no change of their own here.
+    if (!kind || kind.steps) continue;
     const d = kind.diff(r, fact);
     changes.push({
       key: resourceKey(r),
@@ -118,16 +118,24 @@ export function forTarget<R extends Resource>(resources: readonly R[], target: T
   return resources.filter((r) => !r.host || r.host === target.name);
 }
 
+/** The resources a target can plan, and by kind those it cannot (a kind's `unplanned` says why). */
+export function splitUnplanned<R extends Resource>(rs: readonly R[], ctx: TargetCtx): { planned: R[]; unplanned: Map<string, R[]> } {
+  const byType = new Map<string, R[]>();
+  for (const r of rs) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+  const unplanned = new Map<string, R[]>();
+  for (const [type, list] of byType) if (kindOf(type)?.unplanned?.(list, ctx)) unplanned.set(type, list);
+  return { planned: rs.filter((r) => !unplanned.has(r.type)), unplanned };
+}
+
 /** Read the host once and plan every selected resource. */
 export async function planHost(opts: PlanOptions): Promise<Plan> {
   const warnings: string[] = [];
   const selected = selectResources(forTarget(opts.resources, opts.target, warnings), opts.ignore);
-  // Kinds this build cannot plan: their resources are left out with the kind's own warning, and the plan says it is incomplete.
-  const unplanned = new Map<string, Resource[]>();
-  for (const r of selected) if (kindOf(r.type)?.unplanned) unplanned.set(r.type, [...(unplanned.get(r.type) ?? []), r]);
-  for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs));
+  // Kinds this build cannot plan on this target: their resources are left out with the kind's own warning, and the plan says it is incomplete.
+  const { planned, unplanned } = splitUnplanned(selected, opts.ctx);
+  for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs, opts.ctx)!);
   const incomplete = [...unplanned.values()].flat().map(resourceKey);
-  const { observed, unsafe } = await probeAll(selected.filter((r) => !kindOf(r.type)?.unplanned), opts.runner, opts.ctx);
+  const { observed, unsafe } = await probeAll(planned, opts.runner, opts.ctx);
   // Facts read through a link are the link target's, not the declared path's: no plan is made on them.
   if (unsafe.length) throw new HostKitError(unsafe);
   const changes = diffObserved(observed);

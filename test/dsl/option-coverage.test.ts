@@ -16,7 +16,7 @@ import { REPO } from "../helpers/cli.ts";
 import { EXAMPLES } from "../helpers/examples.ts";
 
 const decls: ProjectDecl[] = await Promise.all(EXAMPLES.map((ex) => loadDecl(join(REPO, ex.file), { require: ex.require.map((f) => join(REPO, f)) })));
-const items: ItemDecl[] = decls.flatMap((d) => [...d.items, ...d.services.flatMap((s) => s.items)]);
+const items: ItemDecl[] = decls.flatMap((d) => [...d.items, ...d.services.flatMap((s) => s.items), ...d.hosts.flatMap((h) => h.items)]);
 const sources = EXAMPLES.map((ex) => readFileSync(join(REPO, ex.file), "utf8")).join("\n") + readFileSync(join(REPO, "examples/conventions/toys-infra.ts"), "utf8");
 
 const keysOf = (schema: v.ObjectEntries | { entries: v.ObjectEntries }) => Object.keys("entries" in schema ? schema.entries : schema).sort();
@@ -26,7 +26,7 @@ const opts = <K extends ItemDecl["kind"]>(kind: K): OptsOf<K>[] => items.filter(
 
 test("every declaration kind is used, at project level and in services", () => {
   const kinds = new Set(items.map((i) => i.kind));
-  expect([...kinds].sort()).toEqual(["account", "command", "daemon", "directory", "env", "file", "package", "storage", "timer"]);
+  expect([...kinds].sort()).toEqual(["account", "command", "daemon", "directory", "env", "file", "mise", "package", "storage", "timer"]);
   const projectKinds = new Set(decls.flatMap((d) => d.items.map((i) => i.kind)));
   for (const k of ["account", "directory", "file", "command", "timer", "package"] as const) expect(projectKinds.has(k)).toBe(true);
   expect(decls.some((d) => Object.keys(d.roots).length)).toBe(true);
@@ -46,6 +46,7 @@ test.each([
   ["command", O.CommandSchema],
   ["daemon", O.DaemonSchema],
   ["timer", O.TimerSchema],
+  ["mise", O.MiseSchema],
 ] as const)("every option of %s is used", (kind, schema) => {
   expect(used(opts(kind))).toEqual(keysOf(schema));
 });
