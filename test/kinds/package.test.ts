@@ -43,7 +43,7 @@ test("every unresolvable declaration is reported at once, each with its file:lin
 });
 
 test("down: kept by default; rollback delete removes only a package this run installed", async () => {
-  const [{ r, d }] = await plan([res("jq", { rollback: "delete" })], {});
+  const { r, d } = (await plan([res("jq", { rollback: "delete" })], {}))[0]!;
   const change = { key: "package:jq", type: "package", id: "jq", action: d.action, reason: d.reason, source: "infra.ts:3", before: d.before, after: d.after, resource: r };
   const inv = pkg.down.invert(change, { backups: {}, warnings: [] });
   expect(inv.change?.action).toBe("delete");
