@@ -14,6 +14,9 @@ export default project("bootstrap", (p) => {
     b.mise({ tools: { erlang: "29.0.2", elixir: "1.20.1" }, installUrl: "https://mise.run", dataDir: "/usr/local/share/mise" });
   });
 
+  // Every login shell finds the system-wide tools (the one part of this file an offline --root applies).
+  p.file("/etc/profile.d/mise.sh", { content: "export MISE_SYSTEM_DATA_DIR=/usr/local/share/mise\n", mode: 0o644 });
+
   // Only on this host: an exact version with a pinned manager, removed again by a down plan.
   p.host("builder", { at: "builder.example.net", ssh: { user: "deploy", sudo: true } }, (h) => {
     h.bootstrap((b) => {

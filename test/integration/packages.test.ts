@@ -212,7 +212,7 @@ describe.skipIf(!enabled)("host bootstrap on a real Debian 12 host (compiled bin
         if (applied.code !== 0) console.log(applied.stdout, applied.stderr);
         expect(applied.code).toBe(0);
         expect((await onHost(h, "/usr/local/bin/mise --version")).trim()).toMatch(/^\d{4}\.\d+\.\d+ linux-x64/);
-        expect(await onHost(h, "ls /usr/local/share/mise/installs/npm-cowsay")).toBe("1.6.0\n");
+        expect((await onHost(h, "ls /usr/local/share/mise/installs/npm-cowsay")).split("\n")).toContain("1.6.0");
         const plan2 = await hostkit(["plan", file, "--host", "box", "--detailed-exitcode"], { cwd: dir, env: env() });
         expect(plan2.stdout).toContain("No changes.");
         expect(plan2.code).toBe(0);
