@@ -122,7 +122,7 @@ function upProblem(c: Change, u: UpContext): string | undefined {
   const r = u.declared.get(c.key);
   // A prune (a managed resource no longer declared): checked against the host's record by the rebuild.
   if (!r) return c.action === "delete" && c.resource ? undefined : `is not declared in ${u.file}: the declarations do not produce this change`;
-  if (!kind || kind.unplanned) return `${c.type} changes are not planned by this hostkit`;
+  if (!kind) return `${c.type} changes are not planned by this hostkit`;
   if (!c.resource) return "carries no resource";
   const diff = resourceDiff(c.resource, r);
   if (diff.length) return `differs from the declaration in: ${diff.join(", ")}`;

@@ -24,6 +24,7 @@ import { commandLine } from "../targets/shell.ts";
 import { parseDuration, runPlan, type RunOutcome } from "../apply/rollback.ts";
 import { runEventNote, runReport } from "./run-report.ts";
 import { planProject, runsRootArgs, runStoreFor } from "./runs.ts";
+import { packageLockArgs, packageLookups, withLookups } from "./package-args.ts";
 
 export const applyArgs = {
   file: { type: "positional", description: "Infra file (optional with --plan)", required: false },
@@ -43,6 +44,7 @@ export const applyArgs = {
   ...pruneArgs,
   "rotate-secrets": { type: "boolean", description: "Rewrite env files holding secrets even when they match (new values from the controller's environment)" },
   json: { type: "boolean", description: "Print events as JSON lines (kind hostkit.event; hostkit schema events)" },
+  ...packageLockArgs,
   ...commonArgs,
 } as const;
 
@@ -83,7 +85,8 @@ export default defineCommand({
     }
     const flags = targetFlags(args, rawArgs);
     const emitTransport = eventPrinter(!!args.json);
-    const targets = saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport);
+    const names = packageLookups(args, infraFile);
+    const targets = (saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport)).map((t) => withLookups(t, names.lookups));
     if (saved && targets.length !== 1) throw new HostKitError({ key: "--plan", message: "a saved plan applies to one target" });
     const storeArgs = { ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") };
     // Before anything runs: the saved plan is what the declarations (or, for a down plan, its run) produce.

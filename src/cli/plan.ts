@@ -14,6 +14,7 @@ import { ignoredKeys, selectArgs, selection } from "./select.ts";
 import { plansDoc } from "./json.ts";
 import { savePlan } from "./save.ts";
 import { pruneArgs } from "./plan-args.ts";
+import { packageLockArgs, packageLookups, withLookups, writePackageLockArgs } from "./package-args.ts";
 
 export default defineCommand({
   meta: { name: "plan", description: "Read the target, diff it against the declaration, print the plan (and save it with --out)" },
@@ -27,11 +28,14 @@ export default defineCommand({
     "detailed-exitcode": { type: "boolean", description: "Exit 0 with no changes, 2 with changes, 1 on any error" },
     concurrency: { type: "string", description: "Hosts planned at once (default 8)", valueHint: "N" },
     json: { type: "boolean", description: "Print the plans as JSON (kind hostkit.plans, for any number of hosts)" },
+    ...packageLockArgs,
+    ...writePackageLockArgs,
     ...commonArgs,
   },
   async run({ args, rawArgs }) {
     const project = await load(needFile(args.file, "plan"), { require: repeated(rawArgs, "require") });
-    const targets = resolveTargets(project.hosts, targetFlags(args, rawArgs));
+    const names = packageLookups(args, args.file);
+    const targets = resolveTargets(project.hosts, targetFlags(args, rawArgs)).map((t) => withLookups(t, names.lookups));
     if (args.out && targets.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: choose one --host" });
     const ignore = ignoredKeys(project.resources.map(resourceKey), selection(rawArgs));
     const plans: Plan[] = await eachTarget(targets, Number(args.concurrency ?? 8), async (t) => {
@@ -42,6 +46,7 @@ export default defineCommand({
         await runner.close();
       }
     });
+    names.finish();
     if (args.out) savePlan(args.out, plans[0]!);
     if (args.json) printJson(plansDoc(plans));
     else process.stdout.write(`${plans.map((p) => formatPlan(p, { color: useColor() })).join("\n\n")}\n${args.out ? `Saved to ${args.out}\n` : ""}`);

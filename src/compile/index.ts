@@ -19,7 +19,8 @@ import { type Resource, type SystemdService, resourceKey } from "../model/resour
 import { checkProgram, daemonSections, networkOptions, isolationOptions, resolveEnvFiles, type DaemonContext } from "./daemon.ts";
 import { SectionBuilder, checkSectionValues } from "./unit.ts";
 import { Sandbox } from "../runtime/sandbox.ts";
-import { normalizeHostPath } from "../dsl/paths.ts";
+import { hostPath, normalizeHostPath } from "../dsl/paths.ts";
+import { DEFAULT_DATA_DIR, DEFAULT_INSTALL_URL, MISE_PATH } from "../packages/mise.ts";
 import { escapeSpecifiers, execLine, quoteArg } from "../render/systemd-quote.ts";
 
 export interface CompiledProject {
@@ -251,6 +252,7 @@ function compileItem(project: ProjectDecl, item: ItemDecl, subject: string, scop
           name: item.name,
           ...(o.as ? { as: o.as } : {}),
           ...(o.manager ? { manager: o.manager } : {}),
+          ...(o.version ? { version: o.version } : {}),
           update: o.update ?? false,
           rollback: o.rollback ?? "keep",
         });
@@ -258,6 +260,16 @@ function compileItem(project: ProjectDecl, item: ItemDecl, subject: string, scop
       }
       case "provided":
         break; // compiled by its provider, after the built-in declarations (compile/providers.ts)
+      case "mise": {
+        const o = item.opts;
+        const path = MISE_PATH;
+        const dataDir = hostPath(o.dataDir ?? DEFAULT_DATA_DIR, subject, item.source, "dataDir");
+        out.push({ ...base(item.source), type: "mise", id: path, path, installUrl: o.installUrl ?? DEFAULT_INSTALL_URL, dataDir, ...(item.after.length ? { requires: item.after } : {}) });
+        for (const [tool, version] of Object.entries(o.tools)) {
+          out.push({ ...base(item.source), type: "mise_tool", id: tool, tool, version, mise: path, dataDir, requires: [`mise:${path}`] });
+        }
+        break;
+      }
     }
   }
 }
@@ -271,6 +283,7 @@ function identity(item: ItemDecl): string {
     case "env":
       return ` ${JSON.stringify(item.name ?? item.path)}`;
     case "daemon":
+    case "mise":
       return "";
     case "resource":
       return ` ${JSON.stringify(item.id)}`;

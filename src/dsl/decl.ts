@@ -29,7 +29,9 @@ export type ItemDecl =
   /** A declaration a kind compiles itself (the kind's `compile`): one case in compile for every such kind. */
   | { kind: "resource"; type: string; source: SourceLoc; id: string; opts: Record<string, unknown> }
   /** A provider's declaration (`s.add(caddy.site(…))`), compiled by its provider (src/compile/providers.ts). */
-  | { kind: "provided"; source: SourceLoc; decl: Declaration };
+  | { kind: "provided"; source: SourceLoc; decl: Declaration }
+  /** `b.mise(…)` in a bootstrap; `after`: keys of the packages declared before it there. */
+  | { kind: "mise"; source: SourceLoc; opts: O.MiseOptions; after: string[] };
 
 export interface ServiceDecl {
   name: string;

@@ -8,8 +8,9 @@ import type { HostDecl, ItemDecl, ProjectDecl } from "./decl.ts";
 import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
 import { runCallback } from "./collect.ts";
+import { type BootstrapMethods, bootstrapMethods } from "./bootstrap.ts";
 
-export interface HostScope extends ItemMethods {
+export interface HostScope extends ItemMethods, BootstrapMethods {
   /** The host's name, as declared. @example h.name */
   readonly name: string;
 }
@@ -18,7 +19,7 @@ export function declareHost(project: ProjectDecl, host: HostDecl, cb: (h: HostSc
   const label = `host "${host.name}"`;
   const add = (i: ItemDecl) => host.items.push(i);
   let open = true;
-  const methods: HostScope = { ...itemMethods(label, add, project), name: host.name };
+  const methods: HostScope = { ...itemMethods(label, add, project), ...bootstrapMethods(label, add), name: host.name };
   runCallback(cb, makeScope(label, methods, () => open), label, source);
   open = false;
 }

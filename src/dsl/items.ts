@@ -12,6 +12,7 @@ import { asContent } from "../model/content.ts";
 import { SymlinkOptionsSchema, type SymlinkOptions } from "../kinds/symlink.ts";
 import { hostPath } from "./paths.ts";
 import { isDeclaration, type Declaration } from "../model/provider.ts";
+import { packageItem } from "./bootstrap.ts";
 
 export interface ItemMethods {
   /** A directory. @example p.directory("/srv/app", { mode: 0o750, owner: "app" }) */
@@ -100,10 +101,7 @@ export function itemMethods(label: string, add: (i: ItemDecl) => void, project: 
       add({ kind: "timer", source, name, unit, opts: parsed });
     },
     package(name, opts) {
-      const source = callerLocation();
-      const subject = `${label} › package "${name}"`;
-      if (typeof name !== "string" || !/^[a-z0-9][a-z0-9_.+-]*$/i.test(name)) throw new HostKitError({ subject, source, message: "not a valid package name" });
-      add({ kind: "package", source, name, opts: parseOptions(O.PackageSchema, opts, subject, source) });
+      add(packageItem(label, name, opts, callerLocation()));
     },
     add(decl) {
       const source = callerLocation();

@@ -280,20 +280,42 @@ export const StorageSchema = v.strictObject({
 });
 
 export interface PackageOptions {
-  /** The distribution's package name when it differs. @example as: "build-essential" */
+  /** The exact package name on the target (no Repology lookup). @example as: "build-essential" */
   as?: string;
   /** Pin a package manager. @example manager: "apt" */
-  manager?: string;
-  /** Refresh the package index first. @example update: true */
+  manager?: "apt" | "dnf" | "apk" | "pacman";
+  /** Refresh the package index first (once per apply, before the one install). @example update: true */
   update?: boolean;
-  /** Packages are kept by down plans by default. @example rollback: "keep" */
+  /** An exact version (apt, dnf, apk; pacman cannot pin). @example version: "1.6-2.1" */
+  version?: string;
+  /** Packages are kept by down plans by default; "delete" removes what the run installed. @example rollback: "keep" */
   rollback?: Rollback;
 }
+/** Package names and versions go into a manager's argv: no spaces, quotes, `$`, `;`, leading `-`. */
+const PkgWord = v.pipe(v.string(), v.regex(/^[A-Za-z0-9@_+][A-Za-z0-9@._+:~-]{0,127}$/, "is not a package name or version (letters, digits, '@', '.', '_', '+', ':', '~', '-'; no spaces or shell characters)"));
 export const PackageSchema = v.strictObject({
-  as: v.optional(v.string()),
-  manager: v.optional(v.string()),
+  as: v.optional(PkgWord),
+  manager: v.optional(v.picklist(["apt", "dnf", "apk", "pacman"], 'must be one of "apt", "dnf", "apk", "pacman"')),
   update: v.optional(v.boolean()),
+  version: v.optional(PkgWord),
   rollback: v.optional(Rollback),
+});
+
+export interface MiseOptions {
+  /** Tools and exact versions, installed system-wide with `mise install --system`. @example tools: { erlang: "29.0.2", "npm:cowsay": "1.6.0" } */
+  tools: Record<string, string>;
+  /** The mise install script (the mise.run contract). @example installUrl: "https://mise.run" */
+  installUrl?: string;
+  /** MISE_SYSTEM_DATA_DIR. @example dataDir: "/usr/local/share/mise" */
+  dataDir?: string;
+}
+export const MiseSchema = v.strictObject({
+  tools: v.record(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.\/@:+-]{0,127}$/, "is not a mise tool name")),
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "is not an exact version (letters, digits, '.', '_', '+', '-')")),
+  ),
+  installUrl: v.optional(v.pipe(v.string(), v.regex(/^https?:\/\/[^\s'"`$\\]+$/, "must be an http(s) URL without spaces or quotes"))),
+  dataDir: v.optional(v.pipe(v.string(), v.regex(/^\/[A-Za-z0-9._\/-]*$/, "must be an absolute path"))),
 });
 
 export interface CommandOptions {
@@ -529,6 +551,7 @@ export type _Agree = [
   Assert<Same<v.InferInput<typeof DirectorySchema>, DirectoryOptions>>,
   Assert<Same<v.InferInput<typeof StorageSchema>, StorageOptions>>,
   Assert<Same<v.InferInput<typeof PackageSchema>, PackageOptions>>,
+  Assert<Same<v.InferInput<typeof MiseSchema>, MiseOptions>>,
   Assert<Same<v.InferInput<typeof CommandSchema>, CommandOptions>>,
   Assert<Same<v.InferInput<typeof LogsSchema>, LogsOptions>>,
   Assert<Same<v.InferInput<typeof RunSchema>, RunOptions>>,

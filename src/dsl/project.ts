@@ -8,12 +8,13 @@ import { makeScope } from "./scope.ts";
 import { declareCollecting, runCallback } from "./collect.ts";
 import { declareService, type ServiceScope } from "./service.ts";
 import { declareHost, type HostScope } from "./host.ts";
+import { type BootstrapMethods, bootstrapMethods } from "./bootstrap.ts";
 import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
 import { hostPath } from "./paths.ts";
 import { isProvider, type Provider } from "../model/provider.ts";
 
-export interface ProjectScope extends ItemMethods {
+export interface ProjectScope extends ItemMethods, BootstrapMethods {
   /** Named filesystem roots. @example p.roots({ source: "/opt/toys/src", data: "/srv/toys", state: "/var/lib/toys", config: "/etc/toys" }) */
   roots(roots: O.Roots): void;
   /** Name prefixes for accounts and units. @example p.prefixes({ user: "toys-", unit: "toys-" }) */
@@ -70,6 +71,7 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
   let open = true;
   const methods: ProjectScope = {
     ...itemMethods(label, add, decl),
+    ...bootstrapMethods(label, add),
     roots(roots) {
       const at = callerLocation();
       const parsed = parseOptions(O.RootsSchema, roots, `${label} › roots`, at);

@@ -29,6 +29,23 @@ export interface TargetCtx {
    * the values given to apply are written, whatever the plan-time comparison found).
    */
   compareSecrets?: boolean;
+  /**
+   * Outside lookups for kinds with `resolve` (set by the CLI from --refresh, --package-lock,
+   * --write-package-lock; absent: the kind's default). Never serialized into a plan.
+   */
+  lookups?: Lookups;
+}
+
+/**
+ * A lookup that turns a declared, distribution-neutral name into the name a host's repository uses
+ * (package names through Repology, or a lock). `repository` is a fact of the host (from its probe).
+ */
+export interface NameLookup {
+  resolve(name: string, repository: string): Promise<{ name: string; version: string }>;
+}
+
+export interface Lookups {
+  names?: NameLookup;
 }
 
 export interface Account {
@@ -68,6 +85,10 @@ export function factOf<T>(facts: HostFacts, def: FactDef<T>): T | undefined {
   return facts.extra.get(def.name) as T | undefined;
 }
 
+/** What a kind's `resolve` step gave for this host (undefined when it has none). */
+export function resolvedOf<T>(facts: HostFacts, type: string): T | undefined {
+  return facts.extra.get(`resolved:${type}`) as T | undefined;
+}
 
 /** What a kind's diff decides; the planner adds key, source, resource and basis. */
 export interface Decision {
@@ -156,6 +177,15 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    */
   probeBatch?(rs: R[], ctx: TargetCtx): ProbeBatch;
   parse(r: R, out: ProbeOutput[], facts: HostFacts, ctx: TargetCtx): F;
+  /**
+   * Optional: an async step between the probe and `parse`, over ALL of this kind's resources on the
+   * host at once, for what the kind can only know once the host was read (package names need the
+   * host's repository, from os-release, and a lookup through `ctx.lookups`). Its result is stored
+   * as the host fact `resolved:<type>` (`resolvedOf`), which `parse` reads. Throws a HostKitError
+   * naming every declaration it could not resolve; it runs for every read of the host (plans,
+   * staleness and down-plan checks), so it must be deterministic for the same facts and lookups.
+   */
+  resolve?(rs: R[], facts: HostFacts, ctx: TargetCtx): Promise<unknown>;
   /** Pure. */
   diff(r: R, fact: F): Decision;
   /** The data a saved plan's staleness is judged on (default: the fact). Must hold no secret values. */
@@ -225,10 +255,11 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    */
   compile?(decl: { id: string; opts: Record<string, unknown> }, scope: CompileScope): R;
   /**
-   * Kinds this build cannot plan yet: their resources are left out with this warning, and the plan
-   * is marked incomplete (so `--detailed-exitcode` never says "nothing to change" for them).
+   * Kinds this build cannot plan on this target (packages and mise on an offline root): when it
+   * returns a warning, their resources are left out with it, and the plan is marked incomplete (so
+   * `--detailed-exitcode` never says "nothing to change" for them). Undefined: planned as usual.
    */
-  unplanned?(rs: R[]): string;
+  unplanned?(rs: R[], ctx: TargetCtx): string | undefined;
 }
 
 /** What compile knows where a declaration was made. */

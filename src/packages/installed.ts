@@ -252,3 +252,63 @@ export function installErrorLine(stderr: string): string {
   const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
   return lines.find((l) => /^(E:|Error:|ERROR:|error:)/.test(l)) ?? lines.at(-1) ?? "";
 }
+
+// ---------------------------------------------------------------------------------------------
+// The installed set, whole
+
+/**
+ * The one command per manager that lists EVERY installed package (no names given). The planner
+ * reads the host before it can know the installable names (they come from os-release and the
+ * Repology lookup made with it), so the probe lists the installed set, once per manager, whatever
+ * the number of declared packages. `root`: an offline tree (the manager reads its database there).
+ */
+export function listInstalledQuery(manager: PackageManager, root?: string): string[] {
+  const r = root ? root.replace(/\/+$/, "") : "";
+  switch (manager) {
+    case "apt":
+      return ["dpkg-query", ...(r ? [`--admindir=${r}/var/lib/dpkg`] : []), "-W", `-f=${DPKG_FORMAT}`];
+    case "dnf":
+      return ["rpm", ...(r ? ["--root", r] : []), "-qa", "--qf", RPM_FORMAT];
+    case "apk":
+      return ["apk", ...(r ? ["--root", r] : []), "info", "-v"];
+    case "pacman":
+      return ["pacman", ...(r ? ["--root", r] : []), "-Q"];
+  }
+}
+
+const APK_LINE = /^(.+)-([0-9][^\s-]*-r[0-9]+)$/;
+
+/** The output of `listInstalledQuery` → every installed name and its version. */
+export function parseInstalledList(manager: PackageManager, res: QueryResult): Map<string, string> {
+  if (res.code !== 0) {
+    const line = (res.stderr.trim() || res.stdout.trim()).split("\n")[0] ?? "";
+    throw new InstalledQueryError(`${listInstalledQuery(manager)[0]} failed (exit ${res.code})${line ? `: ${line}` : ""}`);
+  }
+  const out = new Map<string, string>();
+  for (const line of res.stdout.split("\n")) {
+    if (line === "") continue;
+    switch (manager) {
+      case "apt": {
+        const [name, status, version] = line.split("\t");
+        if (name && status === "installed" && version) out.set(name, version);
+        break;
+      }
+      case "dnf": {
+        const [name, version] = line.split("\t");
+        if (name && version) out.set(name, version);
+        break;
+      }
+      case "apk": {
+        const m = APK_LINE.exec(line);
+        if (m) out.set(m[1]!, m[2]!);
+        break;
+      }
+      case "pacman": {
+        const [name, version, extra] = line.split(" ");
+        if (name && version && extra === undefined) out.set(name, version);
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -59,8 +59,8 @@ export function diffObserved(observed: readonly Observed[]): Change[] {
   const changes: Change[] = [];
   for (const { resource: r, fact, basis } of observed) {
     const kind = kindOf(r.type);
-    // Kinds that plan as steps (commands) or cannot plan yet (packages) produce no change of their own here.
-    if (!kind || kind.steps || kind.unplanned) continue;
+    // Kinds that plan as steps (commands) produce no change of their own here.
+    if (!kind || kind.steps) continue;
     const d = kind.diff(r, fact);
     changes.push({
       key: resourceKey(r),
@@ -136,16 +136,23 @@ export function forTarget<R extends Resource>(resources: readonly R[], target: T
   return resources.filter((r) => !r.host || r.host === target.name);
 }
 
+/** The resources a target can plan, and by kind those it cannot (a kind's `unplanned` says why). */
+export function splitUnplanned<R extends Resource>(rs: readonly R[], ctx: TargetCtx): { planned: R[]; unplanned: Map<string, R[]> } {
+  const byType = new Map<string, R[]>();
+  for (const r of rs) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+  const unplanned = new Map<string, R[]>();
+  for (const [type, list] of byType) if (kindOf(type)?.unplanned?.(list, ctx)) unplanned.set(type, list);
+  return { planned: rs.filter((r) => !unplanned.has(r.type)), unplanned };
+}
+
 /** Read the host once and plan every selected resource. */
 export async function planHost(opts: PlanOptions): Promise<Plan> {
   const warnings: string[] = [];
   const selected = selectResources(forTarget(opts.resources, opts.target, warnings), opts.ignore);
-  // Kinds this build cannot plan: their resources are left out with the kind's own warning, and the plan says it is incomplete.
-  const unplanned = new Map<string, Resource[]>();
-  for (const r of selected) if (kindOf(r.type)?.unplanned) unplanned.set(r.type, [...(unplanned.get(r.type) ?? []), r]);
-  for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs));
+  // Kinds this build cannot plan on this target: their resources are left out with the kind's own warning, and the plan says it is incomplete.
+  const { planned, unplanned } = splitUnplanned(selected, opts.ctx);
+  for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs, opts.ctx)!);
   const incomplete = [...unplanned.values()].flat().map(resourceKey);
-  const planned = selected.filter((r) => !kindOf(r.type)?.unplanned);
   // The managed-resources record is read in the same round trip as every probe.
   const stateDef = managedFact(opts.project);
   const { observed, unsafe, facts } = await probeAll(planned, opts.runner, opts.ctx, [stateDef]);

@@ -81,6 +81,10 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
   const facts = parseFacts(outs.slice(0, 2));
   const unsafe = unsafePaths(guards, outs.slice(2, 2 + safety.length), facts, ctx);
   for (const c of contributed) facts.extra.set(c.def.name, c.def.parse(outs.slice(c.from, c.to), ctx));
+  // Kinds that complete what they know with the host's facts (package names need its repository).
+  const kindsOf = new Map<string, Resource[]>();
+  for (const r of resources) if (kindOf(r.type)?.resolve) kindsOf.set(r.type, [...(kindsOf.get(r.type) ?? []), r]);
+  for (const [type, rs] of kindsOf) facts.extra.set(`resolved:${type}`, await kindOf(type)!.resolve!(rs, facts, ctx));
   for (const s of singles) perResource[s.index] = outs.slice(s.from, s.to);
   for (const b of splits) b.split(outs.slice(b.from, b.to)).forEach((o, k) => (perResource[b.indexes[k]!] = o));
   const observed = resources.map((r, i) => {

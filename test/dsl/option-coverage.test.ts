@@ -18,7 +18,7 @@ import { EXAMPLES } from "../helpers/examples.ts";
 const decls: ProjectDecl[] = await Promise.all(EXAMPLES.map((ex) => loadDecl(join(REPO, ex.file), { require: ex.require.map((f) => join(REPO, f)) })));
 // Built-in declarations (provider declarations carry their own options: test/providers).
 type BuiltIn = Exclude<ItemDecl, { kind: "provided" }>;
-const items: BuiltIn[] = decls.flatMap((d) => [...d.items, ...d.services.flatMap((s) => s.items)]).filter((i): i is BuiltIn => i.kind !== "provided");
+const items: BuiltIn[] = decls.flatMap((d) => [...d.items, ...d.services.flatMap((s) => s.items), ...d.hosts.flatMap((h) => h.items)]).filter((i): i is BuiltIn => i.kind !== "provided");
 const sources = EXAMPLES.map((ex) => readFileSync(join(REPO, ex.file), "utf8")).join("\n") + readFileSync(join(REPO, "examples/conventions/toys-infra.ts"), "utf8");
 
 const keysOf = (schema: v.ObjectEntries | { entries: v.ObjectEntries }) => Object.keys("entries" in schema ? schema.entries : schema).sort();
@@ -28,7 +28,7 @@ const opts = <K extends BuiltIn["kind"]>(kind: K): OptsOf<K>[] => items.filter((
 
 test("every declaration kind is used, at project level and in services", () => {
   const kinds = new Set(items.map((i) => i.kind));
-  expect([...kinds].sort()).toEqual(["account", "command", "daemon", "directory", "env", "file", "package", "resource", "storage", "timer"]);
+  expect([...kinds].sort()).toEqual(["account", "command", "daemon", "directory", "env", "file", "mise", "package", "resource", "storage", "timer"]);
   const projectKinds = new Set(decls.flatMap((d) => d.items.map((i) => i.kind)));
   for (const k of ["account", "directory", "file", "command", "timer", "package"] as const) expect(projectKinds.has(k)).toBe(true);
   expect(decls.some((d) => Object.keys(d.roots).length)).toBe(true);
@@ -48,6 +48,7 @@ test.each([
   ["command", O.CommandSchema],
   ["daemon", O.DaemonSchema],
   ["timer", O.TimerSchema],
+  ["mise", O.MiseSchema],
 ] as const)("every option of %s is used", (kind, schema) => {
   expect(used(opts(kind))).toEqual(keysOf(schema));
 });
