@@ -18,6 +18,7 @@ import { SectionBuilder, checkSectionValues } from "./unit.ts";
 import { Sandbox } from "../runtime/sandbox.ts";
 import { normalizeHostPath } from "../dsl/paths.ts";
 import { escapeSpecifiers, execLine, quoteArg } from "../render/systemd-quote.ts";
+import { compileFirewall } from "../firewall/compile.ts";
 
 export interface CompiledProject {
   project: string;
@@ -288,6 +289,7 @@ export function compile(project: ProjectDecl): CompiledProject {
     compileItems(project, host.items, { label: `host "${host.name}"`, owner: "root", storage: new Map(), envs: envMap(host.items), groupOf }, mine);
     resources.push(...mine.map((r) => ({ ...r, host: host.name })));
   }
+  resources.push(...compileFirewall(project));
   checkPaths(resources);
   checkDuplicates(resources);
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).

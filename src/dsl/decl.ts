@@ -5,6 +5,13 @@
 import type { SecretRef } from "../model/secret.ts";
 import type { SourceLoc } from "../model/source.ts";
 import type * as O from "./options.ts";
+import type { Policy } from "../firewall/policy.ts";
+
+/** A `firewall(…)` declaration of one scope: its rules, checked, in order. */
+export interface FirewallDecl {
+  source: SourceLoc;
+  policy: Policy;
+}
 
 export interface HostDecl {
   name: string;
@@ -13,6 +20,8 @@ export interface HostDecl {
   ssh: O.SshOptions;
   /** Declarations that apply to this host only (`p.host(name, opts, (h) => …)`). */
   items: ItemDecl[];
+  /** `h.firewall(…)`: refines the project's policy on this host. */
+  firewall?: FirewallDecl;
 }
 
 export type ItemDecl =
@@ -44,6 +53,8 @@ export interface ProjectDecl {
   hosts: HostDecl[];
   services: ServiceDecl[];
   items: ItemDecl[];
+  /** `p.firewall(…)`: every host's policy starts from it. */
+  firewall?: FirewallDecl;
 }
 
 export type { SecretRef };

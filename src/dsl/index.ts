@@ -13,3 +13,4 @@ export { MODE_ALIASES, type Mode } from "../model/mode.ts";
 export type { Address } from "../model/address.ts";
 export type * from "./options.ts";
 export type { ProjectDecl } from "./decl.ts";
+export type { FirewallScope, RuleOptions } from "./firewall.ts";

@@ -11,6 +11,7 @@ import { declareHost, type HostScope } from "./host.ts";
 import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
 import { hostPath } from "./paths.ts";
+import { declareFirewall, type FirewallScope } from "./firewall.ts";
 
 export interface ProjectScope extends ItemMethods {
   /** Named filesystem roots. @example p.roots({ source: "/opt/toys/src", data: "/srv/toys", state: "/var/lib/toys", config: "/etc/toys" }) */
@@ -29,6 +30,11 @@ export interface ProjectScope extends ItemMethods {
   account(name: string, opts?: O.AccountOptions): void;
   /** Where tracked runs and backups are kept. @example p.runs({ root: ".hostkit/runs" }) */
   runs(opts: O.RunsOptions): void;
+  /**
+   * The firewall policy of every host (nftables, table inet hostkit only); hosts refine it.
+   * @example p.firewall((f) => { f.allow({ tcp: 22, from: "any" }); f.allow({ tcp: [80, 443], from: "any" }); f.deny("all") })
+   */
+  firewall(cb: (f: FirewallScope) => void): void;
 }
 
 const PROJECT_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
@@ -107,6 +113,9 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
     runs(opts) {
       const at = callerLocation();
       decl.runs = parseOptions(O.RunsSchema, opts, `${label} › runs`, at);
+    },
+    firewall(cb) {
+      decl.firewall = declareFirewall(label, decl.firewall, cb, callerLocation());
     },
   };
   declareCollecting(decl, () => runCallback(cb, makeScope(label, methods, () => open), label, source));
