@@ -31,12 +31,22 @@ export function declareFirewall(label: string, existing: FirewallDecl | undefine
   if (typeof cb !== "function") throw new HostKitError({ subject, source, message: "expects a callback: firewall((f) => { f.allow({ tcp: 22, from: \"any\" }); f.deny(\"all\") })" });
   const builder = new PolicyBuilder(subject);
   let open = true;
+  const at = () => locationOr(source);
   const methods: FirewallScope = {
-    allow: (rule) => void builder.allow(rule, callerLocation()),
-    deny: (rule) => void builder.deny(rule, callerLocation()),
-    raw: (rule) => void builder.raw(rule, callerLocation()),
+    allow: (rule) => void builder.allow(rule, at()),
+    deny: (rule) => void builder.deny(rule, at()),
+    raw: (rule) => void builder.raw(rule, at()),
   };
   runCallback(cb, makeScope(subject, methods, () => open), subject, source);
   open = false;
   return { source, policy: builder.policy() };
+}
+
+/**
+ * The caller's file:line, or `fallback` (the enclosing declaration) when the stack has no user frame:
+ * a one-line arrow `(f) => f.allow(…)` is a tail call, and JavaScriptCore drops its frame.
+ */
+export function locationOr(fallback: SourceLoc): SourceLoc {
+  const l = callerLocation();
+  return l.line > 0 ? l : fallback;
 }

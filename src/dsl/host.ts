@@ -8,8 +8,7 @@ import type { HostDecl, ItemDecl, ProjectDecl } from "./decl.ts";
 import { type ItemMethods, itemMethods } from "./items.ts";
 import { makeScope } from "./scope.ts";
 import { runCallback } from "./collect.ts";
-import { callerLocation } from "./location.ts";
-import { declareFirewall, type FirewallScope } from "./firewall.ts";
+import { declareFirewall, locationOr, type FirewallScope } from "./firewall.ts";
 
 export interface HostScope extends ItemMethods {
   /** The host's name, as declared. @example h.name */
@@ -26,7 +25,7 @@ export function declareHost(project: ProjectDecl, host: HostDecl, cb: (h: HostSc
     ...itemMethods(label, add, project),
     name: host.name,
     firewall(fcb) {
-      host.firewall = declareFirewall(label, host.firewall, fcb, callerLocation());
+      host.firewall = declareFirewall(label, host.firewall, fcb, locationOr(source));
     },
   };
   runCallback(cb, makeScope(label, methods, () => open), label, source);

@@ -11,7 +11,7 @@ import { declareHost, type HostScope } from "./host.ts";
 import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
 import { hostPath } from "./paths.ts";
-import { declareFirewall, type FirewallScope } from "./firewall.ts";
+import { declareFirewall, locationOr, type FirewallScope } from "./firewall.ts";
 
 export interface ProjectScope extends ItemMethods {
   /** Named filesystem roots. @example p.roots({ source: "/opt/toys/src", data: "/srv/toys", state: "/var/lib/toys", config: "/etc/toys" }) */
@@ -115,7 +115,7 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
       decl.runs = parseOptions(O.RunsSchema, opts, `${label} › runs`, at);
     },
     firewall(cb) {
-      decl.firewall = declareFirewall(label, decl.firewall, cb, callerLocation());
+      decl.firewall = declareFirewall(label, decl.firewall, cb, locationOr(source));
     },
   };
   declareCollecting(decl, () => runCallback(cb, makeScope(label, methods, () => open), label, source));
