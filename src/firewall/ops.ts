@@ -78,7 +78,7 @@ export function loadOps(spec: LoadSpec, ctx: TargetCtx): Op[] {
       // Well inside the window: a late success must never race the revert.
       reconnect: {
         timeoutMs: Math.max(3, Math.floor(seconds / 3)) * 1000,
-        failure: `the new rules may lock you out; the host restores the previous firewall rules by itself within ${seconds}s (${timer}), nothing else to do`,
+        failure: `the new rules may lock you out; the host restores the previous firewall rules by itself within ${seconds}s (${timer}); ${spec.file} still holds the new ones (loaded at the next boot): fix the declaration and apply again`,
       },
     },
     { label: `disarm ${timer} (the new connection worked)`, argv: disarmArgv(spec.id) },
