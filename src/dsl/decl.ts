@@ -20,8 +20,6 @@ export interface HostDecl {
   ssh: O.SshOptions;
   /** Declarations that apply to this host only (`p.host(name, opts, (h) => …)`). */
   items: ItemDecl[];
-  /** `h.firewall(…)`: refines the project's policy on this host. */
-  firewall?: FirewallDecl;
 }
 
 export type ItemDecl =
@@ -55,6 +53,11 @@ export interface ProjectDecl {
   items: ItemDecl[];
   /** `p.firewall(…)`: every host's policy starts from it. */
   firewall?: FirewallDecl;
+  /**
+   * `h.firewall(…)` by host name: refines the project's policy on that host. Kept here, not on the
+   * host, so that `hosts` (dumped as they are) stay connection settings and declarations.
+   */
+  hostFirewalls?: Record<string, FirewallDecl>;
 }
 
 export type { SecretRef };

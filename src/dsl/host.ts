@@ -25,7 +25,8 @@ export function declareHost(project: ProjectDecl, host: HostDecl, cb: (h: HostSc
     ...itemMethods(label, add, project),
     name: host.name,
     firewall(fcb) {
-      host.firewall = declareFirewall(label, host.firewall, fcb, locationOr(source));
+      const all = (project.hostFirewalls ??= {});
+      all[host.name] = declareFirewall(label, all[host.name], fcb, locationOr(source));
     },
   };
   runCallback(cb, makeScope(label, methods, () => open), label, source);

@@ -26,9 +26,10 @@ export function firewallResource(policy: Policy, source: SourceLoc, host?: strin
 }
 
 export function compileFirewall(project: ProjectDecl): Firewall[] {
-  const refined = project.hosts.filter((h) => h.firewall);
+  const own = (name: string): FirewallDecl | undefined => project.hostFirewalls?.[name];
+  const refined = project.hosts.filter((h) => own(h.name));
   const p: FirewallDecl | undefined = project.firewall;
   if (!refined.length) return p ? [firewallResource(p.policy, p.source)] : [];
   const hosts = p ? project.hosts : refined;
-  return hosts.map((h) => firewallResource(mergePolicies(p?.policy ?? { rules: [] }, h.firewall?.policy), h.firewall?.source ?? p!.source, h.name));
+  return hosts.map((h) => firewallResource(mergePolicies(p?.policy ?? { rules: [] }, own(h.name)?.policy), own(h.name)?.source ?? p!.source, h.name));
 }
