@@ -25,8 +25,16 @@ import { TABLE_FAMILY, TABLE_NAME } from "./nftables.ts";
  * user+net namespace on the controller (reference integrations.md §2.2). Changes nothing.
  */
 export function checkArgv(content: string, ctx: TargetCtx): string[] {
-  const nft = ctx.root ? ["unshare", "--user", "--map-root-user", "--net", "nft"] : [NFT];
-  return ["sh", "-c", `c=$1; shift; printf '%s' "$c" | "$@" -c -f /dev/stdin`, "hostkit-nft-check", content, ...nft];
+  return ["sh", "-c", `c=$1; shift; printf '%s' "$c" | "$@" -c -f /dev/stdin`, "hostkit-nft-check", content, ...nftOf(ctx)];
+}
+
+/** The same check as an op: the content travels on stdin (a probe has none, an op does). */
+export function checkOp(label: string, content: string, ctx: TargetCtx): Op {
+  return { label, argv: [...nftOf(ctx), "-c", "-f", "/dev/stdin"], stdin: { text: content } };
+}
+
+function nftOf(ctx: TargetCtx): string[] {
+  return ctx.root ? ["unshare", "--user", "--map-root-user", "--net", "nft"] : [NFT];
 }
 
 /**

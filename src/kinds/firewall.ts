@@ -19,7 +19,7 @@ import { PolicyJsonSchema, policyFromJson } from "../firewall/policy-json.ts";
 import { lockoutCheck, NFTABLES_CONF, persistence, revIn, TABLE_FAMILY, TABLE_NAME } from "../firewall/nftables.ts";
 import { annotate } from "../firewall/validate.ts";
 import { NFT, DEFAULT_REVERT_SECONDS, DEFAULT_STATE_DIR } from "../firewall/revert.ts";
-import { checkArgv, enableArgv, loadOps, writeRootFile } from "../firewall/ops.ts";
+import { checkArgv, checkOp, enableArgv, loadOps, writeRootFile } from "../firewall/ops.ts";
 
 export const FirewallSchema = v.strictObject({
   ...BASE,
@@ -184,7 +184,7 @@ function firewallOps(change: KindChange<Firewall>, ctx: TargetCtx): Op[] {
     return [...ops, writeRootFile(`stage the removal of table ${TABLE_FAMILY} ${TABLE_NAME} in ${staged}`, staged, removal, 0o600, ctx), ...loadOps({ id: `down-${id}`, file: staged }, ctx)];
   }
   const ops: Op[] = [];
-  const check: Op = { label: `check ${r.path} with nft -c (before anything is written)`, argv: checkArgv(r.content, ctx) };
+  const check = checkOp(`check ${r.path} with nft -c (before anything is written)`, r.content, ctx);
   // Offline, the check runs on the controller in a namespace; a controller without one cannot check.
   ops.push(ctx.root && !Bun.which("unshare") ? { ...check, skip: "no unshare on the controller" } : check);
   if (a.write !== false) ops.push(writeRootFile(`write ${r.path}`, r.path, r.content, 0o644, ctx));

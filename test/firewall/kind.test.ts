@@ -121,7 +121,7 @@ describe("plan-time checks (pure diff)", () => {
     const d = firewall.diff(r, fact());
     const ops = firewall.ops({ key: "k", type: "firewall", id: r.id, action: d.action, reason: d.reason, after: d.after!, before: d.before!, resource: r }, { ssh: { port: 22 } });
     const labels = ops.map((o) => (o.reconnect ? "reconnect" : o.argv.slice(0, 2).join(" ")));
-    expect(labels).toEqual(["sh -c", "sh -c", "sh -c", "systemctl enable", "sh -c", "/usr/sbin/nft -c", "systemd-run --unit=hostkit-fw-revert-" + /rev ([0-9a-f]{16})/.exec(r.content)![1], "/usr/sbin/nft -f", "reconnect", "systemctl stop", "rm -f"]);
+    expect(labels).toEqual(["/usr/sbin/nft -c", "sh -c", "sh -c", "systemctl enable", "sh -c", "/usr/sbin/nft -c", "systemd-run --unit=hostkit-fw-revert-" + /rev ([0-9a-f]{16})/.exec(r.content)![1], "/usr/sbin/nft -f", "reconnect", "systemctl stop", "rm -f"]);
     expect(ops[0]!.label).toContain("nft -c (before anything is written)");
     expect(ops[8]!.reconnect!.timeoutMs).toBeLessThan(30_000);
   });
