@@ -34,14 +34,19 @@ export const FirewallSchema = v.strictObject({
 });
 export type Firewall = v.InferOutput<typeof FirewallSchema>;
 
-/** The SSH connection as the host sees it: `$SSH_CONNECTION` = "client_ip client_port server_ip server_port". */
-export const sshConnection = defineFact<{ peer: string; port: number } | undefined>({
+/**
+ * The SSH connection as the host sees it: `$SSH_CONNECTION` ("client_ip client_port server_ip
+ * server_port"). Through `sudo` that variable is usually gone; then the ports sshd listens on
+ * (`sshd -T`, as root) say which port a new login uses — the controller's own port may be a proxy's.
+ */
+export const sshConnection = defineFact<{ peer?: string; port?: number; sshdPorts: number[] }>({
   name: "ssh-connection",
-  probe: (ctx) => (ctx.root ? [] : [["printenv", "SSH_CONNECTION"]]),
+  probe: (ctx) => (ctx.root ? [] : [["printenv", "SSH_CONNECTION"], ["/usr/sbin/sshd", "-T"]]),
   parse(out) {
     const f = out[0]?.code === 0 ? text(out[0].stdout).trim().split(/\s+/) : [];
     const port = Number(f[3]);
-    return f.length === 4 && Number.isInteger(port) && port > 0 && port < 65536 ? { peer: f[0]!, port } : undefined;
+    const sshdPorts = out[1]?.code === 0 ? [...text(out[1].stdout).matchAll(/^port (\d+)$/gm)].map((m) => Number(m[1])) : [];
+    return f.length === 4 && Number.isInteger(port) && port > 0 && port < 65536 ? { peer: f[0]!, port, sshdPorts } : { sshdPorts };
   },
 });
 
@@ -79,7 +84,12 @@ function parseFact(r: Firewall, out: ProbeOutput[], facts: Parameters<typeof par
     c = check === undefined || check.code === 127 || CANNOT.test(msg) ? { skipped: msg || "nft could not run" } : { ok: false, message: annotate(msg, "/dev/stdin", r.path, new Map(Object.entries(r.lines ?? {}).map(([k, l]) => [Number(k), l]))) };
   }
   const live = factOf(facts, sshConnection);
-  const ssh = live ? { port: live.port, peer: live.peer, seen: "$SSH_CONNECTION on the host" } : ctx.ssh ? { port: ctx.ssh.port, seen: "the port HostKit connects to" } : undefined;
+  const ports = live?.sshdPorts ?? [];
+  const ssh =
+    live?.port !== undefined ? { port: live.port, peer: live.peer, seen: "$SSH_CONNECTION on the host" }
+    : !ctx.ssh ? undefined
+    : ports.length === 1 ? { port: ports[0]!, seen: "the port sshd listens on" }
+    : { port: ctx.ssh.port, seen: "the port HostKit connects to" };
   return {
     file,
     table: t,
