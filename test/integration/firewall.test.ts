@@ -10,6 +10,7 @@ import { createConnection } from "node:net";
 import { join } from "node:path";
 import { eventually, hostkit, mustHost, onHost, removeTempDirs, SETUP_MS, stackLines, tempDir, TEST_MS, TOOL, writeInfra, type Host } from "./harness.ts";
 import { cannotRun } from "../helpers/real-host.ts";
+import { apply, Firewall, load, plan, Target } from "../../src/api.ts";
 
 const FILE = "/etc/nftables.d/hostkit.nft";
 const why = TOOL === "incus" ? false : "needs HOSTKIT_INTEGRATION_TOOL=incus (a dedicated privileged container, reached on the Incus bridge)";
@@ -104,6 +105,32 @@ systemctl stop hk-fw-listen-8080 hk-fw-listen-9101 2>/dev/null; true`);
     expect(await onIt("grep -c 'include \"/etc/nftables.d/\\*.nft\"' /etc/nftables.conf; systemctl is-enabled nftables.service")).toBe("1\nenabled\n");
     const again = await run(["plan", f, "--nft-reload", "--detailed-exitcode"]);
     expect({ code: again.code, noChanges: again.stdout.includes("No changes.") }).toEqual({ code: 0, noChanges: true });
+    // Persistent: nftables.service (what runs at boot) loads the same table from /etc/nftables.conf.
+    const loaded = await rev();
+    await onIt("nft delete table inet hostkit && systemctl restart nftables.service");
+    expect(await rev()).toBe(loaded);
+    expect([await tcp(ip, 8080), await tcp(ip, 9101)]).toEqual(["connected", "dropped"]);
+  }, TEST_MS);
+
+  test("the runtime API: plan and apply with nftReload: true load the rules; without it they are only written", async () => {
+    const f = writeInfra(dir, "api.ts", policy(`${SEED.replace('    f.deny("all");', "")}    f.allow({ tcp: 9101, from: "any" });\n    f.deny("all");`));
+    const project = await load(f);
+    const [declared] = Firewall.policies(project);
+    const target = Target.ssh("fwp", { host: ip, port: 22, user: h.user, identityFile: h.identityFile, knownHostsFile: join(dir, "known_hosts") });
+    const before = await rev();
+    const written = await plan(project, { target });
+    expect(written.changes.map((c) => c.reason)).toEqual([expect.stringContaining("they are loaded only with --nft-reload")]);
+    expect(await apply(written, { target, confirm: true })).toMatchObject({ status: "ok" });
+    expect(await rev()).toBe(before);
+    expect(await onIt(`cat ${FILE}`)).toBe(Firewall.nftables.render(declared!.policy));
+    const p = await plan(project, { target, nftReload: true });
+    expect(await apply(p, { target, confirm: true, nftReload: true })).toMatchObject({ status: "ok" });
+    expect(await rev()).toBe(/rev ([0-9a-f]{16})/.exec(Firewall.nftables.render(declared!.policy))![1]);
+    expect(await tcp(ip, 9101)).toBe("connected");
+    // Back to the seed's rules for the next tests.
+    const back = await run(["apply", join(dir, "seed.ts"), "--nft-reload", "--confirm"]);
+    expect(back.code).toBe(0);
+    expect(await tcp(ip, 9101)).toBe("dropped");
   }, TEST_MS);
 
   test("a raw rule nft rejects fails at validation on the host with nft's message: nothing written, nothing loaded", async () => {
