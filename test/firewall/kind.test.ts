@@ -127,6 +127,34 @@ describe("plan-time checks (pure diff)", () => {
   });
 });
 
+describe("down", () => {
+  const res = async () => (await load(infra(SEED))).resources.find((r) => r.type === "firewall") as FirewallRes;
+  const change = (r: FirewallRes, action: "create" | "update", before: Record<string, unknown>, reload: boolean) => ({ key: `firewall:${r.id}`, type: "firewall", id: r.id, action, reason: "", before, after: { exists: true, sha256: "new", rev: "0123456789abcdef", reload }, resource: r });
+
+  test("an update is reversed by the previous file, loaded again when the up change loaded", async () => {
+    const r = await res();
+    const inv = firewall.down.invert(change(r, "update", { exists: true, sha256: "old", content: "table inet hostkit\n" }, true), { backups: {}, warnings: [] });
+    expect(inv.change).toMatchObject({ action: "update", after: { sha256: "old", reload: true }, resource: { content: "table inet hostkit\n" } });
+    expect((inv.change!.resource as FirewallRes).policy).toBeUndefined();
+    const ops = firewall.ops(inv.change! as never, { ssh: { port: 22 } });
+    expect(ops.some((o) => o.reconnect)).toBe(true);
+    expect(ops.map((o) => o.label)).toContain("write /etc/nftables.d/hostkit.nft");
+  });
+
+  test("a create is reversed by removing the file and, when loaded, HostKit's table (armed like any load)", async () => {
+    const r = await res();
+    const inv = firewall.down.invert(change(r, "create", { exists: false, table: { state: "absent" } }, true), { backups: {}, warnings: [] });
+    expect(inv.change).toMatchObject({ action: "delete", after: { exists: false, reload: true } });
+    const ops = firewall.ops(inv.change! as never, { ssh: { port: 22 } });
+    expect(ops[0]!.label).toBe("remove /etc/nftables.d/hostkit.nft");
+    expect(ops[1]!.stdin).toEqual({ text: "table inet hostkit\ndelete table inet hostkit\n" });
+    expect(ops.some((o) => o.reconnect)).toBe(true);
+    // Not loaded by the up change: only the file goes.
+    const quiet = firewall.down.invert(change(r, "create", { exists: false }, false), { backups: {}, warnings: [] });
+    expect(firewall.ops(quiet.change! as never, { ssh: { port: 22 } }).map((o) => o.label)).toEqual(["remove /etc/nftables.d/hostkit.nft"]);
+  });
+});
+
 describe.skipIf(nsUnavailable !== undefined)("offline root through the compiled binary", () => {
   test("plan shows the file and the include; apply writes both; the second plan has zero changes", async () => {
     const f = infra(SEED);
