@@ -19,7 +19,7 @@ import { sameTarget } from "./artifacts/runs.ts";
 import { localRunner } from "./targets/local.ts";
 import type { Runner } from "./targets/runner.ts";
 import type { SshOptions } from "./targets/ssh.ts";
-import type { TargetSpec } from "./targets/resolve.ts";
+import { sshReconnect, type TargetSpec } from "./targets/resolve.ts";
 import { resolve } from "node:path";
 
 export { load } from "./load.ts";
@@ -27,6 +27,7 @@ export { formatPlan } from "./plan/format.ts";
 /** The down (rollback) plan of an applied up plan. @example const back = down(plan, { only: ["file:/etc/gatehouse/config.exs"] }); */
 export { down, type DownOptions } from "./plan/down.ts";
 export { readPlanFile, writePlanFile } from "./artifacts/plan-file.ts";
+export { Firewall } from "./firewall/api.ts";
 export type { Plan, Change } from "./model/plan.ts";
 export type { CompiledProject } from "./compile/index.ts";
 
@@ -55,9 +56,10 @@ export const Target = {
     const { runner, ...o } = opts;
     return {
       info: { name, transport: "ssh", host: o.host, port: o.port ?? 22, ...(o.user ? { user: o.user } : {}), sudo: !!o.sudo },
-      ctx: {},
+      ctx: { ssh: { port: o.port ?? 22 } },
       ...(runner ? { runner } : {}),
       open: async () => runner ?? (await import("./targets/ssh.ts")).openSsh(o),
+      reconnect: (timeoutMs) => sshReconnect(o, timeoutMs),
     };
   },
 };
@@ -79,9 +81,22 @@ async function withRunner<T>(target: Target, fn: (r: Runner) => Promise<T>): Pro
   }
 }
 
+/** Opt-ins that change what is planned (the CLI's --nft-reload, --allow-lockout). */
+export interface KindFlags {
+  /** Load the firewall rules after writing them (over SSH with an automatic revert). */
+  nftReload?: boolean;
+  /** Plan a firewall ruleset that drops the current SSH port. */
+  allowLockout?: boolean;
+}
+
+function ctxOf(target: Target, f: KindFlags): Target["ctx"] {
+  const flags = { ...(f.nftReload ? { nftReload: true } : {}), ...(f.allowLockout ? { allowLockout: true } : {}) };
+  return Object.keys(flags).length ? { ...target.ctx, flags } : target.ctx;
+}
+
 /** Plan a project against a target. */
-export async function plan(project: CompiledProject, opts: { target: Target; ignore?: string[] }): Promise<Plan> {
-  return withRunner(opts.target, (runner) => planHost({ project: project.project, resources: project.resources, runner, ctx: opts.target.ctx, target: opts.target.info, ...(opts.ignore ? { ignore: opts.ignore } : {}) }));
+export async function plan(project: CompiledProject, opts: { target: Target; ignore?: string[] } & KindFlags): Promise<Plan> {
+  return withRunner(opts.target, (runner) => planHost({ project: project.project, resources: project.resources, runner, ctx: ctxOf(opts.target, opts), target: opts.target.info, ...(opts.ignore ? { ignore: opts.ignore } : {}) }));
 }
 
 /** What `apply({ dryRun: true })` returns: the plan re-checked against the target, and each change's argv ops. */
@@ -100,21 +115,23 @@ export interface DryRun {
  * const preview = await apply(p, { target, dryRun: true });
  * const result = await apply(p, { target, confirm: true });
  */
-export async function apply(p: Plan, opts: { target: Target; confirm?: boolean; dryRun?: boolean } & Omit<ApplyOptions, "runner" | "ctx">): Promise<ApplyResult | DryRun> {
+export async function apply(p: Plan, opts: { target: Target; confirm?: boolean; dryRun?: boolean } & KindFlags & Omit<ApplyOptions, "runner" | "ctx">): Promise<ApplyResult | DryRun> {
   // A plan applies only where it was made (a plan read from a file is checked fully by `hostkit apply --plan`).
   if (!sameTarget(p.target, opts.target.info)) throw new HostKitError({ message: `the plan was made for ${p.target.name} (${p.target.transport}${p.target.root ? ` ${p.target.root}` : ""}), not for target ${opts.target.info.name}` });
   if (!opts.dryRun && !opts.confirm) throw new HostKitError({ message: "apply needs confirm: true" });
   return withRunner(opts.target, async (runner) => {
+    const ctx = ctxOf(opts.target, opts);
     const refuseIfStale = async () => {
-      const drift = await findDrift(p, runner, opts.target.ctx);
+      const drift = await findDrift(p, runner, ctx);
       if (drift.length) throw new HostKitError({ message: `the plan is stale; changed since it was made: ${drift.map((d) => d.key).join(", ")}` });
     };
     if (opts.dryRun) {
       await refuseIfStale();
-      return { dryRun: true, plan: p, ops: p.changes.filter((c) => c.action !== "noop").map((c) => ({ key: c.key, ops: opsFor(c, opts.target.ctx).map((o) => ({ label: o.label, argv: o.argv, ...(o.skip ? { skip: o.skip } : {}) })) })) };
+      return { dryRun: true, plan: p, ops: p.changes.filter((c) => c.action !== "noop").map((c) => ({ key: c.key, ops: opsFor(c, ctx).map((o) => ({ label: o.label, argv: o.argv, ...(o.skip ? { skip: o.skip } : {}) })) })) };
     }
-    const { target: _t, confirm: _c, dryRun: _d, underLock, ...rest } = opts;
+    const { target: _t, confirm: _c, dryRun: _d, nftReload: _n, allowLockout: _a, underLock, ...rest } = opts;
+    const reconnect = opts.target.reconnect?.bind(opts.target);
     // Checked under the host lock, as `hostkit apply --plan` does.
-    return applyPlan(p, { ...rest, runner, ctx: opts.target.ctx, underLock: async () => (await refuseIfStale(), await underLock?.()) });
+    return applyPlan(p, { ...(reconnect ? { reconnect } : {}), ...rest, runner, ctx, underLock: async () => (await refuseIfStale(), await underLock?.()) });
   });
 }

@@ -10,5 +10,5 @@
  * await apply(p, { target: Target.root("/tmp/image"), confirm: true });
  */
 export * from "./dsl/index.ts";
-export { load, plan, apply, down, formatPlan, readPlanFile, writePlanFile, Target, SSH } from "./api.ts";
+export { load, plan, apply, down, formatPlan, readPlanFile, writePlanFile, Target, SSH, Firewall } from "./api.ts";
 export type { Plan, Change, CompiledProject, DownOptions } from "./api.ts";

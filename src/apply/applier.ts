@@ -54,6 +54,11 @@ export interface ApplyOptions {
    * no other apply can slip in between the check and the changes). Throwing releases the lock.
    */
   underLock?: () => Promise<void>;
+  /**
+   * Opens a NEW connection to the target, runs `true`, closes it (ops with `reconnect`, e.g. after a
+   * firewall reload); rejects when that fails within `timeoutMs`. Absent: such ops fail.
+   */
+  reconnect?: (timeoutMs: number) => Promise<void>;
   /** The tracked run whose backup payloads a down plan's `$backup` references name (by id, in its own directory). */
   backups?: BackupStore;
 }
@@ -82,7 +87,12 @@ function framed(bytes: Uint8Array, sized: boolean | undefined): Uint8Array {
   return out;
 }
 
-async function runOp(op: Op, runner: Runner, resolver: SecretResolver, backups?: BackupStore): Promise<string | undefined> {
+async function runOp(op: Op, runner: Runner, resolver: SecretResolver, backups?: BackupStore, reconnect?: ApplyOptions["reconnect"]): Promise<string | undefined> {
+  if (op.reconnect) {
+    if (!reconnect) return `${op.label}: this target cannot open a second connection; ${op.reconnect.failure}`;
+    const err = await reconnect(op.reconnect.timeoutMs).then(() => undefined, (e: unknown) => (e as Error)?.message ?? String(e));
+    return err === undefined ? undefined : `${op.label}: ${resolver.scrub(err)}; ${op.reconnect.failure}`;
+  }
   const stdin = op.stdin ? framed(payloadBytes(op.stdin, resolver, backups), op.sizedStdin) : undefined;
   const res = await runner.exec(op.argv, stdin ? { stdin } : {});
   if (res.code === 0) return undefined;
@@ -139,7 +149,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
           emit({ type: "op", key: change.key, label: op.label, ...(op.skip ? { skipped: op.skip } : {}) });
           if (op.skip) continue;
           ran++;
-          error = await runOp(op, opts.runner, resolver, opts.backups);
+          error = await runOp(op, opts.runner, resolver, opts.backups, opts.reconnect);
           if (error) break;
         }
       } catch (e) {

@@ -18,7 +18,7 @@ import { pruneArgs, refusePlanAsInfraFile } from "./plan-args.ts";
 import { recordPending } from "../plan/managed.ts";
 import { alreadyRolledBack, downAlreadyApplied, withBackupText } from "./down-view.ts";
 import { resourceKey } from "../model/resource.ts";
-import { targetArgs, targetFlags } from "./target-args.ts";
+import { kindFlagArgs, targetArgs, targetFlags, withKindFlags } from "./target-args.ts";
 import { eventPrinter, useColor } from "./output.ts";
 import { commandLine } from "../targets/shell.ts";
 import { parseDuration, runPlan, type RunOutcome } from "../apply/rollback.ts";
@@ -30,6 +30,7 @@ export const applyArgs = {
   file: { type: "positional", description: "Infra file (optional with --plan)", required: false },
   ...requireArg,
   ...targetArgs,
+  ...kindFlagArgs,
   plan: { type: "string", description: "Apply a saved plan (re-reads the target first and refuses a stale plan)", valueHint: "FILE" },
   confirm: { type: "boolean", description: "Apply without asking" },
   "dry-run": { type: "boolean", description: "Show the plan and the commands it would run; change nothing" },
@@ -86,7 +87,7 @@ export default defineCommand({
     const flags = targetFlags(args, rawArgs);
     const emitTransport = eventPrinter(!!args.json);
     const names = packageLookups(args, infraFile);
-    const targets = (saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport)).map((t) => withLookups(t, names.lookups));
+    const targets = withKindFlags(saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport), args).map((t) => withLookups(t, names.lookups));
     if (saved && targets.length !== 1) throw new HostKitError({ key: "--plan", message: "a saved plan applies to one target" });
     const storeArgs = { ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") };
     // Before anything runs: the saved plan is what the declarations (or, for a down plan, its run) produce.
@@ -164,6 +165,7 @@ export default defineCommand({
             ...(saved ? { underLock: async () => void (await refuseIfStale()) } : {}),
             ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
             ...(verified?.backups ? { backups: verified.backups } : {}),
+            ...(t.reconnect ? { reconnect: t.reconnect } : {}),
             ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
           });
         } finally {

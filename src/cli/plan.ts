@@ -7,7 +7,7 @@ import { planHost } from "../plan/planner.ts";
 import { formatPlan } from "../plan/format.ts";
 import { eachTarget, resolveTargets } from "../targets/resolve.ts";
 import { needFile, printJson, repeated, requireArg } from "./common.ts";
-import { targetArgs, targetFlags } from "./target-args.ts";
+import { kindFlagArgs, targetArgs, targetFlags, withKindFlags } from "./target-args.ts";
 import { useColor } from "./output.ts";
 import { commonArgs } from "./flags.ts";
 import { ignoredKeys, selectArgs, selection } from "./select.ts";
@@ -22,6 +22,7 @@ export default defineCommand({
     file: { type: "positional", description: "Infra file", required: false },
     ...requireArg,
     ...targetArgs,
+    ...kindFlagArgs,
     ...selectArgs,
     ...pruneArgs,
     out: { type: "string", description: "Write the plan artifact (JSON, kind hostkit.plan) to FILE", valueHint: "FILE" },
@@ -35,7 +36,7 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const project = await load(needFile(args.file, "plan"), { require: repeated(rawArgs, "require") });
     const names = packageLookups(args, args.file);
-    const targets = resolveTargets(project.hosts, targetFlags(args, rawArgs)).map((t) => withLookups(t, names.lookups));
+    const targets = withKindFlags(resolveTargets(project.hosts, targetFlags(args, rawArgs)), args).map((t) => withLookups(t, names.lookups));
     if (args.out && targets.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: choose one --host" });
     const ignore = ignoredKeys(project.resources.map(resourceKey), selection(rawArgs));
     const plans: Plan[] = await eachTarget(targets, Number(args.concurrency ?? 8), async (t) => {

@@ -1,5 +1,5 @@
 /** @internal Target flags shared by plan, apply, logs… */
-import type { TargetFlags } from "../targets/resolve.ts";
+import type { TargetFlags, TargetSpec } from "../targets/resolve.ts";
 import { repeated } from "./common.ts";
 
 export const targetArgs = {
@@ -34,4 +34,16 @@ export function targetFlags(args: Record<string, unknown>, rawArgs: string[]): T
     ...(args["accept-hosts"] ? { acceptHosts: true } : {}),
     ...(s("known-hosts") ? { knownHosts: s("known-hosts") } : {}),
   };
+}
+
+/** Opt-ins that change what kinds plan (TargetCtx.flags): plan and apply take the same ones. */
+export const kindFlagArgs = {
+  "nft-reload": { type: "boolean", description: "Load the firewall rules (nft -f) after writing them; over SSH with an automatic revert unless a new connection works" },
+  "allow-lockout": { type: "boolean", description: "Plan a firewall ruleset even though it drops the current SSH port" },
+} as const;
+
+/** The targets with the kind opt-ins of the command line in their context. */
+export function withKindFlags(targets: TargetSpec[], args: Record<string, unknown>): TargetSpec[] {
+  const flags = { ...(args["nft-reload"] ? { nftReload: true } : {}), ...(args["allow-lockout"] ? { allowLockout: true } : {}) };
+  return Object.keys(flags).length ? targets.map((t) => ({ ...t, ctx: { ...t.ctx, flags } })) : targets;
 }

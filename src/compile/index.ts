@@ -22,6 +22,7 @@ import { Sandbox } from "../runtime/sandbox.ts";
 import { hostPath, normalizeHostPath } from "../dsl/paths.ts";
 import { DEFAULT_DATA_DIR, DEFAULT_INSTALL_URL, MISE_PATH } from "../packages/mise.ts";
 import { escapeSpecifiers, execLine, quoteArg } from "../render/systemd-quote.ts";
+import { compileFirewall } from "../firewall/compile.ts";
 
 export interface CompiledProject {
   project: string;
@@ -328,6 +329,7 @@ export function compile(project: ProjectDecl): CompiledProject {
   }
   // Provider declarations last: a provider may depend on what the built-in ones declared (a package).
   resources.push(...compileProviders(project, resources));
+  resources.push(...compileFirewall(project));
   checkPaths(resources);
   checkDuplicates(resources);
   wireNotify(project, resources);

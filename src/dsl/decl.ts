@@ -6,6 +6,13 @@ import type { SecretRef } from "../model/secret.ts";
 import type { SourceLoc } from "../model/source.ts";
 import type * as O from "./options.ts";
 import type { Declaration, Provider } from "../model/provider.ts";
+import type { Policy } from "../firewall/policy.ts";
+
+/** A `firewall(…)` declaration of one scope: its rules, checked, in order. */
+export interface FirewallDecl {
+  source: SourceLoc;
+  policy: Policy;
+}
 
 export interface HostDecl {
   name: string;
@@ -53,6 +60,13 @@ export interface ProjectDecl {
   items: ItemDecl[];
   /** Registered with `p.provider(…)`, by name. */
   providers: Provider[];
+  /** `p.firewall(…)`: every host's policy starts from it. */
+  firewall?: FirewallDecl;
+  /**
+   * `h.firewall(…)` by host name: refines the project's policy on that host. Kept here, not on the
+   * host, so that `hosts` (dumped as they are) stay connection settings and declarations.
+   */
+  hostFirewalls?: Record<string, FirewallDecl>;
 }
 
 export type { SecretRef };

@@ -18,3 +18,4 @@ export type { ProjectDecl } from "./decl.ts";
 export { defineProvider, declaration, type Provider, type Declaration, type ProvidedItem, type ProviderCompileContext, type ListenerDecl } from "../model/provider.ts";
 export type { ResourceBase } from "../model/resource.ts";
 export { HostKitError } from "../model/errors.ts";
+export type { FirewallScope, RuleOptions } from "./firewall.ts";

@@ -13,6 +13,7 @@ import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
 import { hostPath } from "./paths.ts";
 import { isProvider, type Provider } from "../model/provider.ts";
+import { declareFirewall, locationOr, type FirewallScope } from "./firewall.ts";
 
 export interface ProjectScope extends ItemMethods, BootstrapMethods {
   /** Named filesystem roots. @example p.roots({ source: "/opt/toys/src", data: "/srv/toys", state: "/var/lib/toys", config: "/etc/toys" }) */
@@ -36,6 +37,11 @@ export interface ProjectScope extends ItemMethods, BootstrapMethods {
    * @example p.provider(caddy({ sitesDir: "/etc/caddy/sites" }))
    */
   provider(provider: Provider): void;
+  /**
+   * The firewall policy of every host (nftables, table inet hostkit only); hosts refine it.
+   * @example p.firewall((f) => { f.allow({ tcp: 22, from: "any" }); f.allow({ tcp: [80, 443], from: "any" }); f.deny("all") })
+   */
+  firewall(cb: (f: FirewallScope) => void): void;
 }
 
 const PROJECT_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
@@ -122,6 +128,9 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
       if (!isProvider(prov)) throw new HostKitError({ subject: `${label} › provider`, source: at, message: "expects a provider, like caddy({ sitesDir: \"/etc/caddy/sites\" })" });
       if (decl.providers.some((x) => x.name === prov.name)) throw new HostKitError({ subject: `${label} › provider ${JSON.stringify(prov.name)}`, source: at, message: "registered twice" });
       decl.providers.push(prov);
+    },
+    firewall(cb) {
+      decl.firewall = declareFirewall(label, decl.firewall, cb, locationOr(source));
     },
   };
   declareCollecting(decl, () => runCallback(cb, makeScope(label, methods, () => open), label, source));

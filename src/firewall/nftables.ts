@@ -9,6 +9,7 @@
  *
  * Output is a pure function of the policy: same policy, same bytes (drift = a different hash).
  */
+import { createHash } from "node:crypto";
 import type { MatchRule, Policy, PortRange, Rule, Source } from "./policy.ts";
 
 export { lockoutCheck, type LockoutResult } from "./lockout.ts";
@@ -51,7 +52,7 @@ export function renderWithMap(policy: Policy): Rendered {
   const out: string[] = [...HEADER, ""];
   const lines = new Map<number, string>();
   out.push(`table ${TABLE_FAMILY} ${TABLE_NAME}`, `delete table ${TABLE_FAMILY} ${TABLE_NAME}`, `table ${TABLE_FAMILY} ${TABLE_NAME} {`);
-  out.push('\tcomment "managed by hostkit; do not edit"');
+  out.push(`\tcomment "${COMMENT}"`);
   out.push("\tchain input {");
   out.push(`\t\ttype filter hook input priority filter; policy ${policy.default ?? "accept"};`);
   for (const a of ALWAYS) out.push(`\t\t${a}`);
@@ -62,7 +63,24 @@ export function renderWithMap(policy: Policy): Rendered {
     }
   }
   out.push("\t}", "}", "");
-  return { text: out.join("\n"), lines };
+  const plain = out.join("\n");
+  return { text: plain.replace(`comment "${COMMENT}"`, `comment "${COMMENT}; rev ${revOf(plain)}"`), lines };
+}
+
+const COMMENT = "managed by hostkit; do not edit";
+
+/**
+ * The revision a rendered file stamps on the table's comment: the loaded table then says which file
+ * it came from (`nft list table inet hostkit` shows the comment), so a plan can tell "the rules in
+ * the kernel are this file's" from "the file is right but something else is loaded".
+ */
+function revOf(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** The revision stamped in a rendered file or in `nft list table` output (undefined: none). */
+export function revIn(text: string): string | undefined {
+  return /comment "managed by hostkit; do not edit; rev ([0-9a-f]{16})"/.exec(text)?.[1];
 }
 
 /** One policy rule becomes one nft line per (address family × protocol) it spans. */

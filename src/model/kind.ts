@@ -34,6 +34,15 @@ export interface TargetCtx {
    * --write-package-lock; absent: the kind's default). Never serialized into a plan.
    */
   lookups?: Lookups;
+  /** The target is reached over SSH on this port (a kind that may close ports checks it; see firewall). */
+  ssh?: { port: number };
+  /**
+   * Opt-ins chosen on the command line or in the API call that change what a kind plans:
+   * `nftReload` (`--nft-reload`: load the firewall ruleset, not only write it), `allowLockout`
+   * (`--allow-lockout`: plan a ruleset that drops the current SSH port). Planning and applying a
+   * saved plan must be given the same ones (the plan is rebuilt with them).
+   */
+  flags?: { nftReload?: boolean; allowLockout?: boolean };
 }
 
 /**
@@ -119,6 +128,14 @@ export interface Op {
   sizedStdin?: boolean;
   /** Not run on this target, with the reason (e.g. starting units on an offline root). */
   skip?: string;
+  /**
+   * Instead of running `argv` on the current connection, the applier opens a NEW connection to the
+   * target (ApplyOptions.reconnect), runs `true` there and closes it; the op fails with `failure`
+   * when that does not work within `timeoutMs`. The current connection proves nothing after a
+   * firewall reload (established traffic is always accepted): only a new one shows the next login
+   * still works. Targets that cannot reconnect fail the op.
+   */
+  reconnect?: { timeoutMs: number; failure: string };
 }
 
 export interface ProbeBatch {

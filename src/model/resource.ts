@@ -44,6 +44,7 @@ export type { EnvFile } from "../kinds/env-file.ts";
 export type { SystemdService, SystemdTimer, UnitSections } from "../kinds/unit-file.ts";
 export type { Command } from "../kinds/command.ts";
 export type { Package } from "../kinds/package.ts";
+export type { Firewall } from "../kinds/firewall.ts";
 
 export function resourceKey(r: { type: string; id: string }): string {
   return `${r.type}:${r.id}`;

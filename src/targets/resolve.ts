@@ -48,6 +48,24 @@ export interface TargetSpec {
   info: TargetInfo;
   ctx: TargetCtx;
   open(): Promise<Runner>;
+  /**
+   * SSH targets: open a NEW connection (one attempt, bounded by `timeoutMs`), run `true`, close it.
+   * Confirms a firewall reload left the next login working (ApplyOptions.reconnect).
+   */
+  reconnect?(timeoutMs: number): Promise<void>;
+}
+
+/** One bounded attempt at a fresh SSH connection that runs `true` (see TargetSpec.reconnect). */
+export async function sshReconnect(o: SshOptions, timeoutMs: number): Promise<void> {
+  const { openSsh } = await import("./ssh.ts");
+  const { onEvent: _e, ...rest } = o;
+  const runner = await openSsh({ ...rest, retry: false, connectTimeoutMs: timeoutMs, onEvent: () => {} });
+  try {
+    const res = await runner.exec(["true"], { timeoutMs });
+    if (res.code !== 0) throw new Error(`\`true\` exited ${res.code} on the new connection`);
+  } finally {
+    await runner.close();
+  }
 }
 
 function resolvePassword(p: string | { $secret: { env: string } } | undefined, subject: string): string | undefined {
@@ -61,11 +79,12 @@ function resolvePassword(p: string | { $secret: { env: string } } | undefined, s
 function sshTarget(name: string, o: SshOptions, onEvent?: (e: TransportEvent) => void): TargetSpec {
   return {
     info: { name, transport: "ssh", host: o.host, port: o.port ?? 22, ...(o.user ? { user: o.user } : {}), sudo: o.sudo ?? false },
-    ctx: {},
+    ctx: { ssh: { port: o.port ?? 22 } },
     async open() {
       const { openSsh } = await import("./ssh.ts");
       return openSsh({ ...o, ...(onEvent ? { onEvent } : {}) });
     },
+    reconnect: (timeoutMs) => sshReconnect(o, timeoutMs),
   };
 }
 

@@ -12,7 +12,7 @@ import { renderResource } from "../../src/render/index.ts";
 import { hostkit, REPO, stackLines } from "../helpers/cli.ts";
 import { EXAMPLES, requireFlags } from "../helpers/examples.ts";
 
-const RENDERED = new Set(["systemd_service", "systemd_timer", "env_file", "file"]);
+const RENDERED = new Set(["systemd_service", "systemd_timer", "env_file", "file", "firewall"]);
 
 test("there is an example for each seed example this issue covers", () => {
   const files = EXAMPLES.map((e) => e.file.replace(/^examples\//, ""));
@@ -30,6 +30,7 @@ test("there is an example for each seed example this issue covers", () => {
       "project-conventions-require.ts",
       "timers.ts",
       "files-and-rollback.ts",
+      "firewall.ts",
     ]),
   );
 });
@@ -50,7 +51,7 @@ describe.each(EXAMPLES)("$file", (ex) => {
       // The line is a DSL call in an example (or in the conventions module it imports).
       const lines = readFileSync(join(REPO, res.source.file), "utf8").split("\n");
       expect(res.source.file).toStartWith("examples/");
-      expect(lines[res.source.line - 1]).toMatch(/\.(account|storage|directory|file|env|envFile|daemon|timer|command|package|mise|symlink|add)\(|standardUser\(\)/);
+      expect(lines[res.source.line - 1]).toMatch(/\.(account|storage|directory|file|env|envFile|daemon|timer|command|package|mise|symlink|add|firewall)\(|standardUser\(\)/);
     }
   });
 
