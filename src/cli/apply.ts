@@ -45,10 +45,12 @@ export const applyArgs = {
 
 /** The target of a saved plan: the one it names, unless flags choose another. */
 function planTarget(plan: Plan, project: CompiledProject | undefined, flags: TargetFlags): TargetSpec[] {
-  const chosen = flags.local || flags.root || flags.host?.length || flags.remote;
-  if (chosen) return resolveTargets(project?.hosts ?? [], flags);
+  const chosen = flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote;
+  if (chosen) return resolveTargets(project?.hosts ?? [], flags, undefined, project?.instances);
   const t = plan.target;
   if (t.transport === "root") return resolveTargets([], { root: t.root! });
+  // an instance's controller target is a local target named after the instance
+  if (t.transport === "local" && project?.instances?.includes(t.name)) return resolveTargets(project.hosts, { instance: [t.name] }, undefined, project.instances);
   if (t.transport === "local") return resolveTargets([], { local: true, ...(t.sudo ? { sudo: true } : {}) });
   const declared = project?.hosts.find((h) => h.name === t.name);
   if (declared) return resolveTargets(project!.hosts, { ...flags, host: [t.name] });
@@ -80,12 +82,12 @@ export default defineCommand({
     }
     const flags = targetFlags(args, rawArgs);
     const emitTransport = eventPrinter(!!args.json);
-    const targets = saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport);
+    const targets = saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport, project!.instances);
     if (saved && targets.length !== 1) throw new HostKitError({ key: "--plan", message: "a saved plan applies to one target" });
     const storeArgs = { ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") };
     // Before anything runs: the saved plan is what the declarations (or, for a down plan, its run) produce.
     const verified = savedFile
-      ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: targets[0]!.info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
+      ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: targets[0]!.info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
       : undefined;
     const sel = selection(rawArgs);
     if (saved && (sel.only.length || sel.ignore.length)) throw new HostKitError({ key: "--only/--ignore", message: "a saved plan is applied as it is", hint: "choose resources when making it: hostkit plan FILE --only KEY --out PLAN" }, 2);

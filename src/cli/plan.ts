@@ -29,7 +29,7 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const project = await load(needFile(args.file, "plan"), { require: repeated(rawArgs, "require") });
-    const targets = resolveTargets(project.hosts, targetFlags(args, rawArgs));
+    const targets = resolveTargets(project.hosts, targetFlags(args, rawArgs), undefined, project.instances);
     if (args.out && targets.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: choose one --host" });
     const ignore = ignoredKeys(project.resources.map(resourceKey), selection(rawArgs));
     const plans: Plan[] = await eachTarget(targets, Number(args.concurrency ?? 8), async (t) => {

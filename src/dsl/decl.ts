@@ -5,6 +5,7 @@
 import type { SecretRef } from "../model/secret.ts";
 import type { SourceLoc } from "../model/source.ts";
 import type * as O from "./options.ts";
+import type { InstanceDecl } from "./instance.ts";
 
 export interface HostDecl {
   name: string;
@@ -13,6 +14,8 @@ export interface HostDecl {
   ssh: O.SshOptions;
   /** Declarations that apply to this host only (`p.host(name, opts, (h) => …)`). */
   items: ItemDecl[];
+  /** Declared inside `p.instance(name, …)`: the instance it lives on (planned after it). */
+  instance?: string;
 }
 
 export type ItemDecl =
@@ -32,6 +35,8 @@ export interface ServiceDecl {
   user: string;
   unit: string;
   items: ItemDecl[];
+  /** Declared inside an instance: its resources belong to the instance's nested host. */
+  host?: string;
 }
 
 export interface ProjectDecl {
@@ -44,6 +49,8 @@ export interface ProjectDecl {
   hosts: HostDecl[];
   services: ServiceDecl[];
   items: ItemDecl[];
+  /** `p.instance(…)` declarations (src/dsl/instance.ts). */
+  instances?: InstanceDecl[];
 }
 
 export type { SecretRef };

@@ -12,11 +12,12 @@ import { directory } from "./directory.ts";
 import { envFile } from "./env-file.ts";
 import { file } from "./file.ts";
 import { pkg } from "./package.ts";
+import { instance } from "./instance.ts";
 import { systemdService, systemdTimer } from "./unit-file.ts";
 import { SYSTEMD_STEPS } from "./systemd-steps.ts";
 
 /** Every kind, in the order `hostkit schema` and docs list them. */
-export const KINDS = [account, directory, file, envFile, systemdService, systemdTimer, command, pkg] as const;
+export const KINDS = [account, directory, file, envFile, systemdService, systemdTimer, command, pkg, instance] as const;
 
 type KindResource<K> = K extends Kind<infer R, unknown> ? R : never;
 export type Resource = KindResource<(typeof KINDS)[number]>;
