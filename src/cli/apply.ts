@@ -23,6 +23,8 @@ import { commandLine } from "../targets/shell.ts";
 import { parseDuration, runPlan, type RunOutcome } from "../apply/rollback.ts";
 import { runEventNote, runReport } from "./run-report.ts";
 import { planProject, runsRootArgs, runStoreFor } from "./runs.ts";
+import { applyPair } from "./instance-apply.ts";
+import type { TargetCtx } from "../model/kind.ts";
 
 export const applyArgs = {
   file: { type: "positional", description: "Infra file (optional with --plan)", required: false },
@@ -107,6 +109,44 @@ export default defineCommand({
     try {
       const results = await eachTarget(targets, Number(args.concurrency ?? 4), async (t): Promise<RunOutcome | undefined> => {
         const prefix = multi ? `[${t.info.name}] ` : "";
+        const print = eventPrinter(!!args.json, prefix, t.info.name);
+        const onEvent: typeof print = (e) => {
+          const line = args.json ? undefined : runEventNote(e);
+          if (line) consola.info(`${prefix}${line}`);
+          print(e);
+        };
+        const runOpts = {
+          onEvent,
+          signal: abort.signal,
+          breakLock: !!args["break-lock"],
+          ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
+          ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
+        };
+        const showPlan = (plan: Plan, backups?: boolean) => {
+          if (args.json) process.stdout.write(eventLine({ type: "plan", target: plan.target.name, plan }));
+          else process.stdout.write(`${formatPlan(backups ? withBackupText(plan, verified?.backups) : plan, { color: useColor() })}\n`);
+        };
+        const dryRun = (plan: Plan, ctx: TargetCtx) => {
+          if (args.json) process.stdout.write(eventLine({ type: "dry-run", target: plan.target.name, plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) }));
+          else {
+            process.stdout.write("\nDry run: nothing applied. Commands that would run:\n");
+            for (const c of plan.changes) for (const o of opsFor(c, ctx)) process.stdout.write(`  ${o.skip ? "(skip) " : ""}${o.argv[0] === "sh" && o.argv[1] === "-c" ? `[${o.argv[3]}] ${commandLine(o.argv.slice(4))}` : commandLine(o.argv)}\n`);
+          }
+        };
+        const confirm = async () => {
+          if (!multi) await confirmOrRefuse(args.confirm);
+          else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
+        };
+        // An instance (or the host inside one): the instance on this machine, then its nested host.
+        if (t.pair && !saved) {
+          return await applyPair(t, project!, ignore, {
+            show: (plan) => showPlan(plan),
+            ...(args["dry-run"] ? { dryRun } : {}),
+            confirm,
+            run: (plan, runner, ctx) => runPlan(plan, { runner, ctx, ...runOpts }),
+            note: (line) => consola.info(`${prefix}${line}`),
+          });
+        }
         const runner = await t.open();
         // Stale or tampered saved plans are refused; an up plan is rebuilt from the declarations.
         const refuseIfStale = async (): Promise<Plan> => {
@@ -125,36 +165,20 @@ export default defineCommand({
           } else {
             plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore });
           }
-          if (args.json) process.stdout.write(eventLine({ type: "plan", target: t.info.name, plan }));
-          else process.stdout.write(`${formatPlan(withBackupText(plan, verified?.backups), { color: useColor() })}\n`);
+          showPlan(plan, true);
           if (!hasChanges(plan)) return undefined;
           if (args["dry-run"]) {
-            if (args.json) process.stdout.write(eventLine({ type: "dry-run", target: t.info.name, plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, t.ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) }));
-            else {
-              process.stdout.write("\nDry run: nothing applied. Commands that would run:\n");
-              for (const c of plan.changes) for (const o of opsFor(c, t.ctx)) process.stdout.write(`  ${o.skip ? "(skip) " : ""}${o.argv[0] === "sh" && o.argv[1] === "-c" ? `[${o.argv[3]}] ${commandLine(o.argv.slice(4))}` : commandLine(o.argv)}\n`);
-            }
+            dryRun(plan, t.ctx);
             return undefined;
           }
-          if (!multi) await confirmOrRefuse(args.confirm);
-          else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
-          const print = eventPrinter(!!args.json, prefix, t.info.name);
-          const onEvent: typeof print = (e) => {
-            const line = args.json ? undefined : runEventNote(e);
-            if (line) consola.info(`${prefix}${line}`);
-            print(e);
-          };
+          await confirm();
           return await runPlan(plan, {
             runner,
             ctx: t.ctx,
-            onEvent,
-            signal: abort.signal,
-            breakLock: !!args["break-lock"],
+            ...runOpts,
             // Checked again under the host lock: nothing can change the host between check and apply.
             ...(saved ? { underLock: async () => void (await refuseIfStale()) } : {}),
-            ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
             ...(verified?.backups ? { backups: verified.backups } : {}),
-            ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
           });
         } finally {
           await runner.close();

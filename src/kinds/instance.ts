@@ -94,11 +94,13 @@ function diff(r: Instance, fact: Fact): Decision {
   if (!p.actions.length && !p.seed) return { action: "noop", reason: p.notes.length ? `unchanged (${p.notes.join("; ")})` : "unchanged", ...(state ? { before: { ...state } } : {}) };
   // Its contents can be read before this change only when the guest already answers where declared.
   const readable = !!state && state.status === "running" && !p.actions.some((a) => a.op === "start" || a.op.startsWith("forward-")) && !p.seed;
+  const all = reasons(p, r);
   return {
     action: state ? "update" : "create",
-    reason: reasons(p, r).join("; "),
+    // one line; every step is listed under it (formatDiff)
+    reason: all.length > 1 ? `${all[0]} (+${all.length - 1} more)` : all[0]!,
     ...(state ? { before: { ...state } } : {}),
-    after: { ...after, ...(r.nestedHost ? { contentsReadable: readable } : {}) },
+    after: { ...after, steps: all, ...(r.nestedHost ? { contentsReadable: readable } : {}) },
   };
 }
 
@@ -188,6 +190,9 @@ export const instance = defineKind<Instance, Fact>({
     settled: (c) => (c.action === "delete" ? { exists: false } : c.after ? { exists: true, status: (c.after as { status?: string }).status } : undefined),
     observed: (f) => (f ? { exists: true, status: f.status } : { exists: false }),
   },
-  formatDiff: (ch) => (ch.reason.includes("; ") ? ch.reason.split("; ").map((l) => `· ${l}`) : []),
+  formatDiff: (ch) => {
+    const steps = (ch.after as { steps?: unknown } | undefined)?.steps;
+    return Array.isArray(steps) && steps.length > 1 ? steps.map((l) => `· ${String(l)}`) : [];
+  },
   describe: (r) => `${r.kind} ${r.name} from ${r.image} via ${commandsFor(r.backend).describe(r.backend)}${Object.keys(r.expose).length ? `; ${Object.entries(r.expose).map(([k, f]) => `${k} ${describeForward(f)}`).join(", ")}` : ""}`,
 });
