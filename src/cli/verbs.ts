@@ -38,6 +38,11 @@ export const VERBS: Record<string, Verb> = {
       "hostkit down infra/config.ts --host prod --last --only 'file:/etc/toys/*'",
     ],
   },
+  ssh: {
+    summary: "Open a shell on the host inside an instance (or a declared host)",
+    load: () => import("./ssh.ts").then(def),
+    examples: ["hostkit ssh infra/config.ts demo_vm", "hostkit ssh infra/config.ts demo_vm -- systemctl status web"],
+  },
   show: {
     summary: "Print a saved plan file",
     load: () => import("./show.ts").then(def),
