@@ -66,7 +66,17 @@ export function compileInstances(project: ProjectDecl): { resources: Resource[];
       config: spec.config,
       rollback: o.rollback ?? "delete_if_created",
       ...(seed ? { seed } : {}),
-      ...(host ? { ssh: { host: host.at, port: host.ssh.port ?? 22, timeoutSeconds: o.waitSeconds ?? DEFAULT_WAIT_SECONDS }, nestedHost: host.name } : {}),
+      ...(host
+        ? {
+            ssh: {
+              host: host.at,
+              port: host.ssh.port ?? 22,
+              timeoutSeconds: o.waitSeconds ?? DEFAULT_WAIT_SECONDS,
+              ...(host.ssh.acceptHosts && host.ssh.knownHostsFile ? { forgetIn: resolve(expandHome(host.ssh.knownHostsFile)) } : {}),
+            },
+            nestedHost: host.name,
+          }
+        : {}),
     } as Instance);
   }
   for (const p of validateSpecs(specs.map((s) => s.spec))) {

@@ -47,3 +47,12 @@ while :; do
   sleep 1
 done
 `;
+
+/** Run on the controller: remove each HOST's entries from a known_hosts FILE (nothing when it does not exist). */
+export const FORGET_HOST_KEY = `f=$1; shift
+[ -f "$f" ] || exit 0
+for h in "$@"; do
+  ssh-keygen -q -R "$h" -f "$f" >/dev/null 2>&1 || { echo "cannot remove $h from $f" >&2; exit 1; }
+done
+rm -f -- "$f.old"
+`;

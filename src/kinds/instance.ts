@@ -22,7 +22,7 @@ import { text } from "../targets/runner.ts";
 import type { InstanceSpec, InstanceState } from "../instances/backend.ts";
 import { diffInstance, describeForward, type InstanceAction } from "../instances/diff.ts";
 import { BackendReadError, commandsFor, type BackendRef } from "../instances/commands.ts";
-import { SEED_KEY, WAIT_SSH } from "../instances/scripts.ts";
+import { FORGET_HOST_KEY, SEED_KEY, WAIT_SSH } from "../instances/scripts.ts";
 import { sameKey } from "./inverse.ts";
 
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
@@ -43,7 +43,15 @@ export const InstanceSchema = v.strictObject({
   /** The nested host's public key, pushed into `user`'s authorized_keys through the backend. */
   seed: v.optional(v.strictObject({ user: v.string(), publicKey: v.string() })),
   /** Where the nested host's SSH answers, and how long to wait for it. */
-  ssh: v.optional(v.strictObject({ host: v.string(), port: Port, timeoutSeconds: v.pipe(v.number(), v.integer(), v.minValue(1)) })),
+  ssh: v.optional(
+    v.strictObject({
+      host: v.string(),
+      port: Port,
+      timeoutSeconds: v.pipe(v.number(), v.integer(), v.minValue(1)),
+      /** The nested host's known_hosts file when it accepts new keys: a new instance's stale entry is removed. */
+      forgetIn: v.optional(v.string()),
+    }),
+  ),
   /** The nested host's name (its contents are planned through it). */
   nestedHost: v.optional(v.string()),
 });
@@ -133,6 +141,14 @@ function upOps(r: Instance, state: InstanceState | undefined): Op[] {
       default:
         if (a === forwards[0]) for (const f of ordered) ops.push({ label: f.reason, argv: c.forward(b, r.name, f as never) });
     }
+  }
+  // A new instance has new host keys: the entry its predecessor left in the declared known_hosts
+  // file is removed, so the nested host (acceptHosts) records the new key instead of refusing it.
+  if (state === undefined && r.ssh?.forgetIn) {
+    // the declared endpoint and every exposed port lead to the new instance now
+    const entry = (host: string, port: number) => (port === 22 ? host : `[${host}]:${port}`);
+    const entries = [...new Set([entry(r.ssh.host, r.ssh.port), ...Object.values(r.expose).map((f) => entry(f.listen, f.host))])];
+    ops.push({ label: `forget old host keys of ${entries.join(", ")} in ${r.ssh.forgetIn}`, argv: ["sh", "-c", FORGET_HOST_KEY, "hostkit-forget", r.ssh.forgetIn, ...entries] });
   }
   if (p.seed) {
     ops.push({ label: `seed ${r.seed!.user}'s authorized_keys in ${r.name}`, argv: c.exec(b, r.name, ["sh", "-c", SEED_KEY, "hostkit-seed", r.seed!.user]), stdin: { text: `${r.seed!.publicKey.trim()}\n` } });

@@ -5,7 +5,7 @@
 // drift; `down --last --instance` deletes it; a wrong SSH port fails after the bounded wait and a
 // fixed file converges. Instances are hk-inst-it-*, ports 2400–2499; everything created is deleted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hk, leaks } from "../helpers/binary.ts";
@@ -167,7 +167,9 @@ export default project("instit", (p) => {
     expect((await incusJson()).status).toBe("Running");
   }, STEP_MS);
 
-  test("a wrong SSH port fails clearly after the bounded wait; the instance stays; the fixed file converges", async () => {
+  test("after create, a wrong SSH port fails clearly after the bounded wait; the instance stays; the fixed file converges", async () => {
+    // from nothing again (deleted by hand), declaring the nested host on a port nothing forwards
+    expect((await sh(["sudo", "-n", "incus", "delete", "--force", NAME])).code).toBe(0);
     write({ web: web2, sshPort: wrong, wait: 4 });
     const r = await hk(["apply", infra, "--instance", DECL, "--confirm"]);
     expect(r.code).toBe(1);
@@ -175,6 +177,7 @@ export default project("instit", (p) => {
     expect(r.stderr).toContain(`instance ${DECL}: not finished`);
     expect(leaks(r.stderr)).toEqual([]);
     expect((await incusJson()).status).toBe("Running");
+    expect(r.stdout).not.toContain("file:/srv/web/index.html  file does not exist");
     write({ web: web2 });
     const fixed = await hk(["apply", infra, "--instance", DECL, "--confirm"]);
     expect(fixed.code).toBe(0);
