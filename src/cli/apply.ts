@@ -25,6 +25,8 @@ import { parseDuration, runPlan, type RunOutcome } from "../apply/rollback.ts";
 import { runEventNote, runReport } from "./run-report.ts";
 import { planProject, runsRootArgs, runStoreFor } from "./runs.ts";
 import { packageLockArgs, packageLookups, withLookups } from "./package-args.ts";
+import { applyPair } from "./instance-apply.ts";
+import type { TargetCtx } from "../model/kind.ts";
 
 export const applyArgs = {
   file: { type: "positional", description: "Infra file (optional with --plan)", required: false },
@@ -51,10 +53,12 @@ export const applyArgs = {
 
 /** The target of a saved plan: the one it names, unless flags choose another. */
 function planTarget(plan: Plan, project: CompiledProject | undefined, flags: TargetFlags): TargetSpec[] {
-  const chosen = flags.local || flags.root || flags.host?.length || flags.remote;
-  if (chosen) return resolveTargets(project?.hosts ?? [], flags);
+  const chosen = flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote;
+  if (chosen) return resolveTargets(project?.hosts ?? [], flags, undefined, project?.instances);
   const t = plan.target;
   if (t.transport === "root") return resolveTargets([], { root: t.root! });
+  // an instance's controller target is a local target named after the instance
+  if (t.transport === "local" && project?.instances?.includes(t.name)) return resolveTargets(project.hosts, { instance: [t.name] }, undefined, project.instances);
   if (t.transport === "local") return resolveTargets([], { local: true, ...(t.sudo ? { sudo: true } : {}) });
   const declared = project?.hosts.find((h) => h.name === t.name);
   if (declared) return resolveTargets(project!.hosts, { ...flags, host: [t.name] });
@@ -87,12 +91,12 @@ export default defineCommand({
     const flags = targetFlags(args, rawArgs);
     const emitTransport = eventPrinter(!!args.json);
     const names = packageLookups(args, infraFile);
-    const targets = withKindFlags(saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport), args).map((t) => withLookups(t, names.lookups));
+    const targets = withKindFlags(saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport, project!.instances), args).map((t) => withLookups(t, names.lookups));
     if (saved && targets.length !== 1) throw new HostKitError({ key: "--plan", message: "a saved plan applies to one target" });
     const storeArgs = { ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") };
     // Before anything runs: the saved plan is what the declarations (or, for a down plan, its run) produce.
     const verified = savedFile
-      ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: targets[0]!.info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
+      ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: targets[0]!.info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
       : undefined;
     const sel = selection(rawArgs);
     const noPrune = rawArgs.includes("--no-prune");
@@ -114,6 +118,44 @@ export default defineCommand({
     try {
       const results = await eachTarget(targets, Number(args.concurrency ?? 4), async (t): Promise<RunOutcome | undefined> => {
         const prefix = multi ? `[${t.info.name}] ` : "";
+        const print = eventPrinter(!!args.json, prefix, t.info.name);
+        const onEvent: typeof print = (e) => {
+          const line = args.json ? undefined : runEventNote(e);
+          if (line) consola.info(`${prefix}${line}`);
+          print(e);
+        };
+        const runOpts = {
+          onEvent,
+          signal: abort.signal,
+          breakLock: !!args["break-lock"],
+          ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
+          ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
+        };
+        const showPlan = (plan: Plan, backups?: boolean) => {
+          if (args.json) process.stdout.write(eventLine({ type: "plan", target: plan.target.name, plan }));
+          else process.stdout.write(`${formatPlan(backups ? withBackupText(plan, verified?.backups) : plan, { color: useColor() })}\n`);
+        };
+        const dryRun = (plan: Plan, ctx: TargetCtx) => {
+          if (args.json) process.stdout.write(eventLine({ type: "dry-run", target: plan.target.name, plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) }));
+          else {
+            process.stdout.write("\nDry run: nothing applied. Commands that would run:\n");
+            for (const c of plan.changes) for (const o of opsFor(c, ctx)) process.stdout.write(`  ${o.skip ? "(skip) " : ""}${o.argv[0] === "sh" && o.argv[1] === "-c" ? `[${o.argv[3]}] ${commandLine(o.argv.slice(4))}` : commandLine(o.argv)}\n`);
+          }
+        };
+        const confirm = async () => {
+          if (!multi) await confirmOrRefuse(args.confirm);
+          else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
+        };
+        // An instance (or the host inside one): the instance on this machine, then its nested host.
+        if (t.pair && !saved) {
+          return await applyPair(t, project!, ignore, {
+            show: (plan) => showPlan(plan),
+            ...(args["dry-run"] ? { dryRun } : {}),
+            confirm,
+            run: (plan, runner, ctx) => runPlan(plan, { runner, ctx, ...runOpts }),
+            note: (line) => consola.info(`${prefix}${line}`),
+          });
+        }
         const runner = await t.open();
         // Stale or tampered saved plans are refused; an up plan is rebuilt from the declarations.
         const refuseIfStale = async (): Promise<Plan> => {
@@ -132,41 +174,23 @@ export default defineCommand({
           } else {
             plan = await planHost({ project: project!.project, resources: project!.resources, runner, ctx: t.ctx, target: t.info, ignore, ...(noPrune ? { prune: false } : {}), ...(args["rotate-secrets"] ? { rotateSecrets: true } : {}) });
           }
-          if (args.json) process.stdout.write(eventLine({ type: "plan", target: t.info.name, plan }));
-          else process.stdout.write(`${formatPlan(withBackupText(plan, verified?.backups), { color: useColor() })}\n`);
+          showPlan(plan, true);
           // No changes, but the managed-resources record is missing or outdated: it alone is written (no prompt: it changes nothing managed).
           const recordOnly = !hasChanges(plan) && !args["dry-run"] && recordPending(plan);
           if (!hasChanges(plan) && !recordOnly) return undefined;
           if (args["dry-run"]) {
-            if (args.json) process.stdout.write(eventLine({ type: "dry-run", target: t.info.name, plan, ops: plan.changes.map((c) => ({ key: c.key, ops: opsFor(c, t.ctx).map((o) => ({ label: o.label, argv: o.argv, skip: o.skip })) })) }));
-            else {
-              process.stdout.write("\nDry run: nothing applied. Commands that would run:\n");
-              for (const c of plan.changes) for (const o of opsFor(c, t.ctx)) process.stdout.write(`  ${o.skip ? "(skip) " : ""}${o.argv[0] === "sh" && o.argv[1] === "-c" ? `[${o.argv[3]}] ${commandLine(o.argv.slice(4))}` : commandLine(o.argv)}\n`);
-            }
+            dryRun(plan, t.ctx);
             return undefined;
           }
-          if (recordOnly) {
-            /* nothing to confirm */
-          } else if (!multi) await confirmOrRefuse(args.confirm);
-          else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
-          const print = eventPrinter(!!args.json, prefix, t.info.name);
-          const onEvent: typeof print = (e) => {
-            const line = args.json ? undefined : runEventNote(e);
-            if (line) consola.info(`${prefix}${line}`);
-            print(e);
-          };
+          if (!recordOnly) await confirm();
           return await runPlan(plan, {
             runner,
             ctx: t.ctx,
-            onEvent,
-            signal: abort.signal,
-            breakLock: !!args["break-lock"],
+            ...runOpts,
             // Checked again under the host lock: nothing can change the host between check and apply.
             ...(saved ? { underLock: async () => void (await refuseIfStale()) } : {}),
-            ...(store ? { track: { store, ...(args.plan ? { planFile: args.plan } : {}) } } : {}),
             ...(verified?.backups ? { backups: verified.backups } : {}),
             ...(t.reconnect ? { reconnect: t.reconnect } : {}),
-            ...(args["rollback-on-failure"] ? { rollbackOnFailure: { waitMs: rollbackWait } } : {}),
           });
         } finally {
           await runner.close();

@@ -98,6 +98,11 @@ export function checkArgs(verb: string, args: ArgsDef, rawArgs: readonly string[
   for (let i = 0; i < rawArgs.length; i++) {
     const a = rawArgs[i]!;
     if (a === "--") {
+      // A verb whose last positional is `argv` passes everything after `--` on (hostkit ssh … -- CMD…).
+      if (positionals.at(-1) === "argv") {
+        if (i + 1 < rawArgs.length) seen.push(...Array(Math.max(0, positionals.length - 1 - seen.length)).fill("?"), "argv");
+        break;
+      }
       seen.push(...rawArgs.slice(i + 1));
       break;
     }

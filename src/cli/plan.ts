@@ -4,6 +4,7 @@ import { HostKitError } from "../model/errors.ts";
 import { needsAttention, type Plan } from "../model/plan.ts";
 import { resourceKey } from "../model/resource.ts";
 import { planHost } from "../plan/planner.ts";
+import { planPair } from "../instances/orchestrate.ts";
 import { formatPlan } from "../plan/format.ts";
 import { eachTarget, resolveTargets } from "../targets/resolve.ts";
 import { needFile, printJson, repeated, requireArg } from "./common.ts";
@@ -36,18 +37,26 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const project = await load(needFile(args.file, "plan"), { require: repeated(rawArgs, "require") });
     const names = packageLookups(args, args.file);
-    const targets = withKindFlags(resolveTargets(project.hosts, targetFlags(args, rawArgs)), args).map((t) => withLookups(t, names.lookups));
+    const targets = withKindFlags(resolveTargets(project.hosts, targetFlags(args, rawArgs), undefined, project.instances), args).map((t) => withLookups(t, names.lookups));
     if (args.out && targets.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: choose one --host" });
     const ignore = ignoredKeys(project.resources.map(resourceKey), selection(rawArgs));
-    const plans: Plan[] = await eachTarget(targets, Number(args.concurrency ?? 8), async (t) => {
-      const runner = await t.open();
-      try {
-        return await planHost({ project: project.project, resources: project.resources, runner, ctx: t.ctx, target: t.info, ignore, ...(rawArgs.includes("--no-prune") ? { prune: false } : {}) });
-      } finally {
-        await runner.close();
-      }
-    });
+    const plans: Plan[] = (
+      await eachTarget(targets, Number(args.concurrency ?? 8), async (t): Promise<Plan[]> => {
+        // An instance (or the host inside one): the instance on this machine first, then its nested host.
+        if (t.pair) {
+          const p = await planPair(t, project, ignore);
+          return [p.controller, ...(p.nested ? [p.nested] : [])];
+        }
+        const runner = await t.open();
+        try {
+          return [await planHost({ project: project.project, resources: project.resources, runner, ctx: t.ctx, target: t.info, ignore, ...(rawArgs.includes("--no-prune") ? { prune: false } : {}) })];
+        } finally {
+          await runner.close();
+        }
+      })
+    ).flat();
     names.finish();
+    if (args.out && plans.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: an instance and its nested host are two (a saved instance plan is not supported yet)" });
     if (args.out) savePlan(args.out, plans[0]!);
     if (args.json) printJson(plansDoc(plans));
     else process.stdout.write(`${plans.map((p) => formatPlan(p, { color: useColor() })).join("\n\n")}\n${args.out ? `Saved to ${args.out}\n` : ""}`);

@@ -66,9 +66,9 @@ export async function planProject(plan: Plan, require: string[], why: string): P
 
 /** The target named by flags, when any (runs and down filter records by it). */
 export function chosenTarget(project: CompiledProject | undefined, flags: TargetFlags): TargetInfo | undefined {
-  const chosen = flags.local || flags.root || flags.host?.length || flags.remote;
+  const chosen = flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote;
   if (!chosen) return undefined;
-  const targets = resolveTargets(project?.hosts ?? [], flags);
+  const targets = resolveTargets(project?.hosts ?? [], flags, undefined, project?.instances);
   if (targets.length !== 1) throw new HostKitError({ key: "--host", message: "choose one target" });
   return targets[0]!.info;
 }

@@ -6,6 +6,7 @@ export const targetArgs = {
   local: { type: "boolean", description: "This machine" },
   root: { type: "string", description: "An offline filesystem tree (like systemctl --root): paths, accounts and unit enablement under DIR; nothing is started", valueHint: "DIR" },
   host: { type: "string", description: "A host declared in the infra file (repeatable; hosts run in parallel)", valueHint: "NAME" },
+  instance: { type: "string", description: "An instance declared in the infra file (p.instance): the instance on this machine, then the host inside it", valueHint: "NAME" },
   remote: { type: "string", description: "Raw SSH target host (escape hatch)", valueHint: "HOST" },
   user: { type: "string", description: "SSH user (with --remote)", valueHint: "USER" },
   port: { type: "string", description: "SSH port (with --remote)", valueHint: "PORT" },
@@ -20,10 +21,12 @@ export const targetArgs = {
 export function targetFlags(args: Record<string, unknown>, rawArgs: string[]): TargetFlags {
   const s = (k: string) => (typeof args[k] === "string" ? (args[k] as string) : undefined);
   const hosts = repeated(rawArgs, "host");
+  const instances = repeated(rawArgs, "instance");
   return {
     ...(args.local ? { local: true } : {}),
     ...(s("root") ? { root: s("root") } : {}),
     ...(hosts.length ? { host: hosts } : {}),
+    ...(instances.length ? { instance: instances } : {}),
     ...(s("remote") ? { remote: s("remote") } : {}),
     ...(s("user") ? { user: s("user") } : {}),
     ...(s("port") ? { port: s("port") } : {}),

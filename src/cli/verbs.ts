@@ -43,6 +43,11 @@ export const VERBS: Record<string, Verb> = {
     load: () => import("./backup.ts").then(def),
     examples: ["hostkit backup infra/config.ts --host prod --out backups/", "hostkit backup infra/config.ts --root /srv/image --out /tmp/bk --json"],
   },
+  ssh: {
+    summary: "Open a shell on the host inside an instance (or a declared host)",
+    load: () => import("./ssh.ts").then(def),
+    examples: ["hostkit ssh infra/config.ts demo_vm", "hostkit ssh infra/config.ts demo_vm -- systemctl status web"],
+  },
   show: {
     summary: "Print a saved plan file",
     load: () => import("./show.ts").then(def),

@@ -11,6 +11,7 @@ import { modeLiteral } from "./mode-literal.ts";
 import { addImplicitRequires } from "./requires.ts";
 import { compileProviders } from "./providers.ts";
 import { wireNotify } from "./notify.ts";
+import { compileInstances } from "./instances.ts";
 import { dependencyOrder } from "../plan/order.ts";
 import { normalizeAddress } from "../model/address.ts";
 import { isSecretRef, type SecretRef } from "../model/secret.ts";
@@ -28,6 +29,8 @@ export interface CompiledProject {
   project: string;
   source: SourceLoc;
   hosts: Omit<HostDecl, "items">[];
+  /** Declaration names of `p.instance(…)`s (their targets: src/targets/resolve.ts). */
+  instances?: string[];
   runs: ProjectDecl["runs"];
   resources: Resource[];
 }
@@ -320,8 +323,14 @@ export function compile(project: ProjectDecl): CompiledProject {
   for (const svc of project.services) {
     const hasAccount = svc.items.some((i) => i.kind === "account");
     const storage = new Map(svc.items.flatMap((i) => (i.kind === "storage" ? [[i.name, i.path] as const] : [])));
-    compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items), groupOf }, resources);
+    const mine: Resource[] = [];
+    compileItems(project, svc.items, { label: `service "${svc.name}"`, service: svc, owner: hasAccount ? svc.user : "root", storage, envs: envMap(svc.items), groupOf }, mine);
+    // A service declared inside an instance belongs to its nested host.
+    resources.push(...(svc.host ? mine.map((r) => ({ ...r, host: svc.host })) : mine));
   }
+  const inst = compileInstances(project);
+  if (inst.problems.length) throw new HostKitError(inst.problems);
+  resources.push(...inst.resources);
   for (const host of project.hosts) {
     const mine: Resource[] = [];
     compileItems(project, host.items, { label: `host "${host.name}"`, owner: "root", storage: new Map(), envs: envMap(host.items), groupOf }, mine);
@@ -336,7 +345,8 @@ export function compile(project: ProjectDecl): CompiledProject {
   // Declaration order, except where a dependency must come first (a cycle is an error here, at load time).
   const ordered = dependencyOrder(addImplicitRequires(resources).map((r) => ({ key: resourceKey(r), r, requires: r.requires, source: r.source }))).map((n) => n.r);
   // Hosts as targets (their own declarations are resources now, each carrying `host`).
-  return { project: project.name, source: project.source, hosts: project.hosts.map(({ items: _items, ...h }) => h), runs: project.runs, resources: ordered };
+  const instances = (project.instances ?? []).map((d) => d.name);
+  return { project: project.name, source: project.source, hosts: project.hosts.map(({ items: _items, ...h }) => h), ...(instances.length ? { instances } : {}), runs: project.runs, resources: ordered };
 }
 
 function envMap(items: ItemDecl[]): Map<string, string> {

@@ -13,6 +13,7 @@ export interface FirewallDecl {
   source: SourceLoc;
   policy: Policy;
 }
+import type { InstanceDecl } from "./instance.ts";
 
 export interface HostDecl {
   name: string;
@@ -21,6 +22,8 @@ export interface HostDecl {
   ssh: O.SshOptions;
   /** Declarations that apply to this host only (`p.host(name, opts, (h) => …)`). */
   items: ItemDecl[];
+  /** Declared inside `p.instance(name, …)`: the instance it lives on (planned after it). */
+  instance?: string;
 }
 
 export type ItemDecl =
@@ -46,6 +49,8 @@ export interface ServiceDecl {
   user: string;
   unit: string;
   items: ItemDecl[];
+  /** Declared inside an instance: its resources belong to the instance's nested host. */
+  host?: string;
 }
 
 export interface ProjectDecl {
@@ -67,6 +72,8 @@ export interface ProjectDecl {
    * host, so that `hosts` (dumped as they are) stay connection settings and declarations.
    */
   hostFirewalls?: Record<string, FirewallDecl>;
+  /** `p.instance(…)` declarations (src/dsl/instance.ts). */
+  instances?: InstanceDecl[];
 }
 
 export type { SecretRef };

@@ -4,6 +4,7 @@
  */
 export { project, type ProjectScope } from "./project.ts";
 export type { ServiceScope } from "./service.ts";
+export { incus, type InstanceScope, type InstanceOptions, type IncusOptions, type ExposeOptions, type BackendRef } from "./instance.ts";
 export type { ItemMethods } from "./items.ts";
 export { secretEnv, type SecretRef } from "../model/secret.ts";
 export { Storage, volume, readWritePaths, type Volume } from "./storage.ts";

@@ -9,6 +9,7 @@ import { declareCollecting, runCallback } from "./collect.ts";
 import { declareService, type ServiceScope } from "./service.ts";
 import { declareHost, type HostScope } from "./host.ts";
 import { type BootstrapMethods, bootstrapMethods } from "./bootstrap.ts";
+import { declareInstance, type InstanceOptions, type InstanceScope } from "./instance.ts";
 import { parseOptions } from "./validate.ts";
 import { accountNameProblem, prefixProblem } from "./names.ts";
 import { hostPath } from "./paths.ts";
@@ -26,6 +27,12 @@ export interface ProjectScope extends ItemMethods, BootstrapMethods {
    * @example p.host("edge", { at: "10.0.0.7" }, (h) => { h.file("/etc/motd", { content: "edge\n" }) })
    */
   host(name: string, opts: O.HostOptions, cb?: (h: HostScope) => void): void;
+  /**
+   * A lifecycle-managed machine (Incus container or VM) on the controller, and the contents of the
+   * host inside it.
+   * @example p.instance("demo_vm", { backend: incus({ sudo: true }), image: "debian/12", expose: { ssh: { host: 2222, guest: 22 } } }, (i) => { i.host("guest", { at: "127.0.0.1", ssh: { port: 2222 } }) })
+   */
+  instance(name: string, opts: InstanceOptions, cb?: (i: InstanceScope) => void): void;
   /** A service: its account, storage, env files, daemon, timers and commands. @example p.service("web", (s) => { s.daemon({ exec: ["/opt/web/bin/server"] }) }) */
   service(name: string, cb: (s: ServiceScope) => void): void;
   /** A standalone account. @example p.account("app", { system: true, rollback: "keep" }) */
@@ -111,6 +118,9 @@ export function project(name: string, cb: (p: ProjectScope) => void): ProjectDec
     },
     service(svcName, svcCb) {
       declareService(decl, svcName, svcCb, callerLocation());
+    },
+    instance(instName, opts, instCb) {
+      declareInstance(decl, instName, opts, instCb, callerLocation());
     },
     account(accountName, opts) {
       const at = callerLocation();

@@ -97,6 +97,8 @@ export interface InstanceState {
   managed: boolean;
   /** The image HostKit created it from (as declared then), when HostKit created it. */
   image?: string;
+  /** The digest of the public key HostKit seeded, when it did (see the instance kind). */
+  seeded?: string;
   /** The instance's own config keys (not inherited from profiles), without the backend's volatile keys. */
   config: Record<string, string>;
   /** Config keys HostKit set on an earlier run: the only keys it may change or remove. */

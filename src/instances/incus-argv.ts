@@ -26,6 +26,8 @@ export interface IncusOptions {
 export const KEY_MANAGED = "user.hostkit.managed";
 export const KEY_IMAGE = "user.hostkit.image";
 export const KEY_KEYS = "user.hostkit.keys";
+/** A digest of the public key HostKit seeded into the guest (the `instance` kind reads it with the state). */
+export const KEY_SEED = "user.hostkit.seed";
 /** Proxy devices HostKit owns are named `hk-<expose name>`. */
 export const DEVICE_PREFIX = "hk-";
 

@@ -14,13 +14,14 @@ import { file } from "./file.ts";
 import { pkg } from "./package.ts";
 import { mise, miseTool } from "./mise.ts";
 import { firewall } from "./firewall.ts";
+import { instance } from "./instance.ts";
 import { systemdService, systemdTimer } from "./unit-file.ts";
 import { symlink } from "./symlink.ts";
 import { SYSTEMD_STEPS } from "./systemd-steps.ts";
 import { CADDY_KINDS } from "../caddy/kinds.ts";
 
 /** Every kind, in the order `hostkit schema` and docs list them. */
-export const KINDS = [account, directory, file, envFile, systemdService, systemdTimer, command, pkg, mise, miseTool, symlink, firewall,
+export const KINDS = [account, directory, file, envFile, systemdService, systemdTimer, command, pkg, mise, miseTool, symlink, firewall, instance,
   // Providers' kinds: one line each (the provider module itself is served by src/providers.ts).
   ...CADDY_KINDS] as const;
 

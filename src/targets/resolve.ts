@@ -33,6 +33,8 @@ export interface TargetFlags {
   local?: boolean;
   root?: string;
   host?: string[];
+  /** Instances by declaration name (`--instance demo_vm`): the instance, then its nested host. */
+  instance?: string[];
   remote?: string;
   user?: string;
   port?: string | number;
@@ -48,6 +50,12 @@ export interface TargetSpec {
   info: TargetInfo;
   ctx: TargetCtx;
   open(): Promise<Runner>;
+  /**
+   * Set when the target is an instance (`--instance`) or the nested host inside one (`--host`):
+   * plan and apply take the instance on its controller target first, then the nested host
+   * (src/instances/orchestrate.ts). Saved plans and runs use `info`/`open` alone.
+   */
+  pair?: { instance: string; controller: TargetSpec; nested?: TargetSpec };
   /**
    * SSH targets: open a NEW connection (one attempt, bounded by `timeoutMs`), run `true`, close it.
    * Confirms a firewall reload left the next login working (ApplyOptions.reconnect).
@@ -66,6 +74,14 @@ export async function sshReconnect(o: SshOptions, timeoutMs: number): Promise<vo
   } finally {
     await runner.close();
   }
+}
+
+/**
+ * An instance's controller target: this machine, named after the instance, so its runs, locks and
+ * saved plans are told apart from `--local` ones. Backend commands carry their own sudo.
+ */
+export function controllerTarget(instance: string): TargetSpec {
+  return { info: { name: instance, transport: "local", sudo: false }, ctx: {}, open: async () => localRunner() };
 }
 
 function resolvePassword(p: string | { $secret: { env: string } } | undefined, subject: string): string | undefined {
@@ -105,15 +121,27 @@ export function hostSshOptions(h: Omit<HostDecl, "items">, flags: TargetFlags = 
   };
 }
 
-export function resolveTargets(hosts: readonly Omit<HostDecl, "items">[], flags: TargetFlags, onEvent?: (e: TransportEvent) => void): TargetSpec[] {
-  const chosen = [flags.local, flags.root, flags.host?.length, flags.remote].filter(Boolean).length;
+export function resolveTargets(hosts: readonly Omit<HostDecl, "items">[], flags: TargetFlags, onEvent?: (e: TransportEvent) => void, instances: readonly string[] = []): TargetSpec[] {
+  const chosen = [flags.local, flags.root, flags.host?.length || flags.instance?.length, flags.remote].filter(Boolean).length;
   if (chosen === 0) {
     throw new HostKitError({
       message: "choose a target",
       hint: `--local, --root DIR, --remote HOST, or --host NAME${hosts.length ? ` (declared: ${hosts.map((h) => h.name).join(", ")})` : ""}`,
     });
   }
-  if (chosen > 1) throw new HostKitError({ message: "choose one kind of target: --local, --root, --host or --remote" });
+  if (chosen > 1) throw new HostKitError({ message: "choose one kind of target: --local, --root, --host/--instance or --remote" });
+  if (flags.instance?.length) {
+    const known = [...new Set([...instances, ...hosts.flatMap((h) => (h.instance ? [h.instance] : []))])];
+    const byInstance = flags.instance.map((name) => {
+      if (!known.includes(name)) throw new HostKitError({ key: "--instance", message: `no instance "${name}" in this project`, hint: known.length ? `declared: ${known.join(", ")}` : "declare one with p.instance(name, { backend, image }, (i) => …)" });
+      const controller = controllerTarget(name);
+      const h = hosts.find((x) => x.instance === name);
+      const nested = h ? sshTarget(h.name, hostSshOptions(h, flags), onEvent) : undefined;
+      return { ...controller, pair: { instance: name, controller, ...(nested ? { nested } : {}) } };
+    });
+    const hostTargets = flags.host?.length ? resolveTargets(hosts, { ...flags, instance: [] }, onEvent, instances) : [];
+    return [...byInstance, ...hostTargets];
+  }
   if (flags.local) return [{ info: { name: "local", transport: "local", sudo: !!flags.sudo }, ctx: {}, open: async () => localRunner({ sudo: !!flags.sudo }) }];
   if (flags.root) {
     const root = canonicalRoot(flags.root);
@@ -148,7 +176,9 @@ export function resolveTargets(hosts: readonly Omit<HostDecl, "items">[], flags:
   return flags.host!.map((name) => {
     const h = hosts.find((x) => x.name === name);
     if (!h) throw new HostKitError({ key: "--host", message: `no host "${name}" in this project`, hint: hosts.length ? `declared: ${hosts.map((x) => x.name).join(", ")}` : "declare one with p.host(name, { at, ssh })" });
-    return sshTarget(name, hostSshOptions(h, flags), onEvent);
+    const t = sshTarget(name, hostSshOptions(h, flags), onEvent);
+    // The host inside an instance: the instance comes first.
+    return h.instance ? { ...t, pair: { instance: h.instance, controller: controllerTarget(h.instance), nested: t } } : t;
   });
 }
 

@@ -51,7 +51,7 @@ describe.each(EXAMPLES)("$file", (ex) => {
       // The line is a DSL call in an example (or in the conventions module it imports).
       const lines = readFileSync(join(REPO, res.source.file), "utf8").split("\n");
       expect(res.source.file).toStartWith("examples/");
-      expect(lines[res.source.line - 1]).toMatch(/\.(account|storage|directory|file|env|envFile|daemon|timer|command|package|mise|symlink|add|firewall)\(|standardUser\(\)/);
+      expect(lines[res.source.line - 1]).toMatch(/\.(account|storage|directory|file|env|envFile|daemon|timer|command|package|mise|symlink|add|firewall|instance)\(|standardUser\(\)/);
     }
   });
 
