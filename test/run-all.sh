@@ -19,6 +19,15 @@ if [ "$(id -u)" -eq 0 ] && [ -z "${HOSTKIT_INTEGRATION_TOOL:-}" ] && [ -z "${HOS
     bash .ci/setup-incus.sh >&2 || echo "test:all: .ci/setup-incus.sh failed (see above)" >&2
     echo "test:all: set-up took $(( $(date +%s) - t0 )) s" >&2
   fi
+  # Tools some tests use on the controller: Debian's caddy (site validation), nftables (nft -c).
+  tools=()
+  command -v caddy >/dev/null 2>&1 || tools+=(caddy)
+  command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || tools+=(nftables)
+  if [ "${#tools[@]}" -gt 0 ]; then
+    echo "test:all: installing ${tools[*]} (apt-get)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null; } || echo "test:all: could not install ${tools[*]}" >&2
+    case " ${tools[*]} " in *" caddy "*) systemctl disable --now caddy >/dev/null 2>&1 || true ;; esac
+  fi
 fi
 
 if [ -z "${HOSTKIT_INTEGRATION_TOOL:-}" ]; then
