@@ -8,12 +8,11 @@
  * back and it serves; a site Caddy rejects (a raw directive) fails the apply with Caddy's own error
  * line and Caddy keeps serving the previous configuration.
  *
- * Caddy itself: installed by the apply when this build plans `package` resources; otherwise (the
- * packages kind not merged yet) the setup installs it with apt-get over `incus exec` and says so.
+ * Caddy itself is installed by the apply (`s.package("caddy", { as: "caddy" })`: the exact Debian
+ * name, so no Repology lookup): the setup removes it first, so the first apply really installs it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { kindOf } from "../../src/kinds/registry.ts";
 import { announceSkip, ENABLED, hostkit, mustHost, onHost, removeTempDirs, SETUP_MS, stackLines, tempDir, TEST_MS, writeInfra, type Host } from "./harness.ts";
 import { remoteFlags } from "./fixtures.ts";
 
@@ -33,7 +32,7 @@ const raw = process.env.RAW ? [process.env.RAW] : [];
 export default project("caddyit", (p) => {
   p.provider(caddy({ sitesDir: "/etc/caddy/sites" }));
   p.service("app", (s) => {
-    s.package("caddy");
+    s.package("caddy", { as: "caddy" });
     s.file("/srv/caddyit/index.html", { content: ${JSON.stringify(`${PAGE}\n`)} });
     s.daemon({
       exec: ["/usr/bin/python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", "/srv/caddyit"],
@@ -73,10 +72,8 @@ describe.skipIf(!ENABLED)("Caddy provider on a real host", () => {
         if (add.exitCode !== 0) throw new Error(`incus proxy device: ${add.stderr.toString()}`);
       }
     }
-    if (kindOf("package")?.unplanned) {
-      console.log("[setup] this build does not plan `package` resources yet: caddy is installed with apt-get over incus exec");
-      await onHost(h, "DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q caddy >/dev/null && systemctl is-active caddy");
-    }
+    // From a host without Caddy: the first apply installs it (and keeps the sites dir it made).
+    await onHost(h, "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q caddy >/dev/null 2>&1; rm -rf /etc/caddy; true");
   }, SETUP_MS);
 
   afterAll(async () => {
@@ -87,12 +84,12 @@ describe.skipIf(!ENABLED)("Caddy provider on a real host", () => {
   const caddyPid = async () => (await onHost(h, "systemctl show --property MainPID --value caddy.service")).trim();
 
   test("one apply writes the site, starts the daemon, reloads Caddy: the request returns the daemon's page", async () => {
-    const pid = await caddyPid();
     const r = await run(["apply", file, "--confirm", "--track"]);
     expect(stackLines(r.stderr)).toEqual([]);
     expect({ code: r.code, out: r.code ? r.stdout + r.stderr : "" }).toEqual({ code: 0, out: "" });
+    expect(r.stdout).toContain("+ package:caddy");
+    expect((await onHost(h, "dpkg-query -W -f '${Status}' caddy")).trim()).toBe("install ok installed");
     expect(r.stdout + r.stderr).toContain("service_state:caddy.service  reload (not restart): Caddy site http://app.test written");
-    expect(await caddyPid()).toBe(pid); // reloaded: the same process
     expect(await request()).toBe(`${PAGE}\n`);
     // Debian's own :80 site is untouched next to ours; the main Caddyfile gained only the marked import
     const main = await onHost(h, "cat /etc/caddy/Caddyfile");
@@ -105,15 +102,16 @@ describe.skipIf(!ENABLED)("Caddy provider on a real host", () => {
     const r = await run(["plan", file, "--detailed-exitcode"]);
     expect(stackLines(r.stderr)).toEqual([]);
     expect(r.stdout).toMatch(/No changes/);
-    // package resources unplanned in this build make the plan "incomplete" (exit 2 by design)
-    expect(r.code).toBe(kindOf("package")?.unplanned ? 2 : 0);
+    expect(r.code).toBe(0);
     expect(r.stdout).not.toContain("caddy_site");
   }, TEST_MS);
 
   test("a new listener port updates the site and the daemon; the request still succeeds", async () => {
+    const pid = await caddyPid();
     const r = await run(["apply", file, "--confirm", "--track"], { APP_PORT: "4001" });
     expect({ code: r.code, out: r.code ? r.stdout + r.stderr : "" }).toEqual({ code: 0, out: "" });
     expect(r.stdout + r.stderr).toContain("caddy_site:http://app.test");
+    expect(await caddyPid()).toBe(pid); // reloaded, not restarted: the same process
     expect(await onHost(h, "cat /etc/caddy/sites/app.caddy")).toContain("reverse_proxy 127.0.0.1:4001");
     expect(await onHost(h, "ss -Hltn 'sport = :4001' | wc -l")).toBe("1\n");
     expect(await request()).toBe(`${PAGE}\n`);
