@@ -289,3 +289,124 @@ export const RELEASE_LOCK = `set -u
 lock=$1 run=$2
 if grep -q -F -- "\\"runId\\":\\"$run\\"" "$lock/holder" 2>/dev/null; then rm -rf -- "$lock"; fi
 `;
+
+/**
+ * Many files written by ONE program from ONE stdin stream (the batched form of WRITE_FILE, same
+ * guarantees). Args: ROOT, then per group of files sharing a parent directory and metadata:
+ * DIR MODE OWNER GROUP TRUST N BASE1 … BASEN. Stdin, per group: the length of the group's archive on
+ * one line, then that many bytes: a tar archive holding exactly BASE1…BASEN in that order.
+ *
+ * Per group: owner ids (cached while they do not change) and the symlink-safe WALK of DIR, as for
+ * one file (WALK runs in a function, so its `set --` leaves this program's arguments alone); every
+ * name is checked (no '/', '.', '..'; not a link, not a directory) before anything is written; the
+ * archive is read with `head -c LEN` (never past it) into a fresh private directory beside the
+ * targets (`mktemp -d`, 0700, so nobody else can swap what lies in it) and unpacked there by `tar`;
+ * it is complete only when tar exits 0 AND the last file exists (an archive cut short mid-file makes
+ * tar fail; one cut between files leaves the last one missing): a payload cut short is refused and
+ * the group's targets keep their old content. Then owner, mode, fsync and ONE `mv -f -t .` renames
+ * them all into place (rename(2): atomic per file; `-t` never moves into a directory of that name).
+ * Processes grow with groups (directories), not files: the names are passed to each command as
+ * references to this program's own arguments (`"${12}"`, built with eval from numbers only), so no
+ * name is ever re-parsed by the shell.
+ *
+ * Prints `ok N` after each group (N files now in place). On a refusal, the group's files before the
+ * refused one are put in place first, then it exits 4 naming the file: every file is reported applied
+ * (a prefix), failed (the next one) or untouched.
+ */
+export const WRITE_FILES = `set -eu
+trap '' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+umask 077
+root=$1 create=1 last_og=- okuid=
+hk_ids() {
+  [ "$owner:$group" != "$last_og" ] || return 0
+${OWNER_IDS}
+  okuid=; [ -n "$root" ] || okuid=$(id -u -- "$owner" 2>/dev/null || true)
+  last_og="$owner:$group"
+}
+hk_walk() {
+${WALK}
+}
+k=2
+while [ "$k" -le "$#" ]; do
+  eval "gdir=\\\${$k} mode=\\\${$((k + 1))} owner=\\\${$((k + 2))} group=\\\${$((k + 3))} trust=\\\${$((k + 4))} n=\\\${$((k + 5))}"
+  k=$((k + 6))
+  case $n in ''|*[!0-9]*|0) echo "malformed batch: group size $n" >&2; exit 2 ;; esac
+  eval "path=\\\${gdir%/}/\\\${$k}"
+  hk_ids "$path"
+  hk_walk
+  refs= j=0 bad= last=
+  while [ "$j" -lt "$n" ]; do
+    eval "base=\\\${$((k + j))}"
+    case $base in ''|.|..|*/*) bad="the file name is empty, '.' or '..', or holds a '/'" ;; esac
+    [ -n "$bad" ] || [ ! -L "./$base" ] || bad="it is a symbolic link; HostKit neither writes through nor replaces links (remove it first)"
+    [ -n "$bad" ] || [ ! -d "./$base" ] || bad="it is a directory"
+    [ -z "$bad" ] || break
+    refs="$refs \\"\\$t/\\\${$((k + j))}\\"" last=$base j=$((j + 1))
+  done
+  IFS= read -r tsize || tsize=
+  case "$tsize" in ''|*[!0-9]*) echo "payload has no length header; \${gdir%/}/ left unchanged" >&2; exit 1 ;; esac
+  t=$(mktemp -d ./.hostkit-tmp.XXXXXX)
+  if ! err=$(head -c "$tsize" | tar -x -m --no-same-owner --no-same-permissions -f - -C "$t" 2>&1) || { [ "$j" -gt 0 ] && [ ! -f "$t/$last" ]; }; then
+    rm -rf -- "$t"
+    echo "payload cut short: the files of \${gdir%/}/ were not all received\${err:+ ($err)}; they are left unchanged" >&2
+    exit 1
+  fi
+  if [ "$j" -gt 0 ]; then
+    eval "chown -h -- \\"\\$ids\\" $refs"
+    eval "chmod -- \\"\\$mode\\" $refs"
+    eval "sync -- $refs" 2>/dev/null || sync
+    if ! eval "mv -f -t . -- $refs"; then
+      i=0 moved=0
+      while [ "$i" -lt "$j" ]; do
+        eval "base=\\\${$((k + i))}"
+        [ -e "$t/$base" ] || [ -L "$t/$base" ] || moved=$((moved + 1))
+        [ "$moved" -gt "$i" ] || break
+        i=$((i + 1))
+      done
+      echo "ok $moved"
+      eval "base=\\\${$((k + moved))}"
+      rm -rf -- "$t"
+      echo "cannot rename \${gdir%/}/$base into place" >&2
+      exit 1
+    fi
+  fi
+  rm -rf -- ./.hostkit-tmp.?????? 2>/dev/null || true
+  echo "ok $j"
+  if [ -n "$bad" ]; then eval "base=\\\${$((k + j))}"; path=\${gdir%/}/$base; hk_refuse "$bad"; fi
+  k=$((k + n))
+done
+`;
+
+/**
+ * Many directories by ONE program (the batched form of MAKE_DIR, same steps per directory, WALK in a
+ * function). Args: ROOT, then PATH MODE OWNER GROUP TRUST per directory. Prints `ok` after each.
+ */
+export const MAKE_DIRS = `set -eu
+trap '' INT
+root=$1 create=1 last_og=- okuid=
+hk_ids() {
+  [ "$owner:$group" != "$last_og" ] || return 0
+${OWNER_IDS}
+  okuid=; [ -n "$root" ] || okuid=$(id -u -- "$owner" 2>/dev/null || true)
+  last_og="$owner:$group"
+}
+hk_walk() {
+${WALK}
+}
+k=2
+while [ "$k" -le "$#" ]; do
+  eval "path=\\\${$k} mode=\\\${$((k + 1))} owner=\\\${$((k + 2))} group=\\\${$((k + 3))} trust=\\\${$((k + 4))}"
+  k=$((k + 5))
+  hk_ids "$path"
+  hk_walk
+  [ ! -L "./$base" ] || hk_refuse "it is a symbolic link, not a directory; HostKit never changes a link's target"
+  [ -e "./$base" ] || mkdir -m 700 -- "./$base"
+  [ ! -L "./$base" ] && [ -d "./$base" ] || hk_refuse "it is not a directory"
+  cd -P -- "./$base" && [ "$(pwd -P)" = "\${dir%/}/$base" ] || hk_refuse "it changed while being checked"
+  chown -h "$ids" .
+  chmod "$mode" .
+  echo ok
+done
+`;

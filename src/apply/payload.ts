@@ -1,0 +1,104 @@
+/**
+ * Op payloads → the bytes a command's stdin gets, as a stream (targets/runner.ts StdinStream): literal
+ * text and bytes, env files (secrets resolved now, at apply time only), a tracked run's backups, large
+ * source files streamed from the controller's disk, and the batched writer's tar archives. Nothing here
+ * holds a large payload whole: a source file is read a chunk at a time and hashed as it goes.
+ */
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { HostKitError } from "../model/errors.ts";
+import type { ContentSource, Payload } from "../model/kind.ts";
+import { renderEnvFile } from "../render/dotenv.ts";
+import type { StdinStream } from "../targets/runner.ts";
+import { readBackup, type BackupStore } from "./backups.ts";
+import type { SecretResolver } from "./secrets.ts";
+import { tarStream } from "./tar.ts";
+
+const enc = new TextEncoder();
+const CHUNK = 1 << 20;
+
+export function bytesStream(bytes: Uint8Array): StdinStream {
+  return {
+    size: bytes.length,
+    async *chunks() {
+      for (let at = 0; at < bytes.length; at += CHUNK) yield bytes.subarray(at, at + CHUNK);
+    },
+  };
+}
+
+/** Streams after one another (sizes add up). */
+export function concatStreams(parts: readonly StdinStream[]): StdinStream {
+  return {
+    size: parts.reduce((n, p) => n + p.size, 0),
+    async *chunks() {
+      for (const p of parts) yield* p.chunks();
+    },
+  };
+}
+
+/**
+ * A file on the controller, streamed: its size must be the reference's, and its bytes must hash to the
+ * reference's sha256. The LAST chunk is held back until the whole file has been hashed, so a file that
+ * changed since it was planned never reaches the target complete: the stream throws instead, and the
+ * command's stdin stays short (the fixed programs refuse a payload cut short).
+ */
+export function sourceStream(ref: ContentSource): StdinStream {
+  return {
+    size: ref.size,
+    async *chunks() {
+      const subject = `source ${ref.path}`;
+      let fh;
+      try {
+        fh = await open(ref.path, "r");
+      } catch (e) {
+        throw new HostKitError({ subject, message: `cannot be read at apply time: ${(e as Error).message}` });
+      }
+      try {
+        const size = (await fh.stat()).size;
+        if (size !== ref.size) throw new HostKitError({ subject, message: `is ${size} bytes, not ${ref.size} as planned: it changed since the plan; refusing to write it` });
+        const hash = createHash("sha256");
+        let held: Uint8Array | undefined;
+        let total = 0;
+        for (;;) {
+          const buf = new Uint8Array(CHUNK);
+          const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+          if (bytesRead === 0) break;
+          const chunk = buf.subarray(0, bytesRead);
+          hash.update(chunk);
+          total += bytesRead;
+          if (held) yield held;
+          held = chunk;
+        }
+        const got = hash.digest("hex");
+        if (total !== ref.size || got !== ref.sha256) throw new HostKitError({ subject, message: `changed since the plan (sha256 ${got}, planned ${ref.sha256}); it was not written` });
+        if (held) yield held;
+      } finally {
+        await fh.close();
+      }
+    },
+  };
+}
+
+/** The stream of one payload. */
+export function payloadStream(p: Payload, resolver: SecretResolver, backups?: BackupStore): StdinStream {
+  if ("text" in p) return bytesStream(enc.encode(p.text));
+  if ("base64" in p) return bytesStream(Buffer.from(p.base64, "base64"));
+  if ("envFile" in p) return bytesStream(enc.encode(renderEnvFile(p.envFile, (ref) => resolver.resolve(ref))));
+  if ("backup" in p) return bytesStream(readBackup(backups, p.backup));
+  if ("source" in p) return sourceStream(p.source);
+  if ("archives" in p) {
+    // Per group: the archive's length on one line, then the archive (scripts.ts WRITE_FILES).
+    return concatStreams(
+      p.archives.flatMap((group) => {
+        const tar = tarStream(group.map((f) => ({ name: f.name, body: payloadStream(f.payload, resolver, backups) })));
+        return [bytesStream(enc.encode(`${tar.size}\n`)), tar];
+      }),
+    );
+  }
+  throw new HostKitError({ message: `payload ${Object.keys(p)[0]} must be resolved before apply` });
+}
+
+/** A sized payload starts with its length on one line, so a write cut short is refused by the target. */
+export function framedStream(s: StdinStream, sized: boolean | undefined): StdinStream {
+  return sized ? concatStreams([bytesStream(enc.encode(`${s.size}\n`)), s]) : s;
+}
