@@ -100,5 +100,39 @@ export function payloadStream(p: Payload, resolver: SecretResolver, backups?: Ba
 
 /** A sized payload starts with its length on one line, so a write cut short is refused by the target. */
 export function framedStream(s: StdinStream, sized: boolean | undefined): StdinStream {
-  return sized ? concatStreams([bytesStream(enc.encode(`${s.size}\n`)), s]) : s;
+  return coalesced(sized ? concatStreams([bytesStream(enc.encode(`${s.size}\n`)), s]) : s);
+}
+
+/**
+ * Small chunks (tar headers, 40-byte files) joined into writes of up to COALESCE bytes: each write to a
+ * pipe or channel costs a round of the event loop, so 20,000 tiny writes would cost more than the bytes.
+ * A chunk is never held back across a producer's check: the last chunk of a source is yielded only after
+ * its hash was verified, and the buffer is flushed only with what was yielded.
+ */
+const COALESCE = 256 * 1024;
+export function coalesced(s: StdinStream): StdinStream {
+  return {
+    size: s.size,
+    async *chunks() {
+      let parts: Uint8Array[] = [];
+      let n = 0;
+      const take = () => {
+        const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+        parts = [];
+        n = 0;
+        return out;
+      };
+      for await (const c of s.chunks()) {
+        if (c.length >= COALESCE) {
+          if (n) yield take();
+          yield c;
+          continue;
+        }
+        parts.push(c);
+        n += c.length;
+        if (n >= COALESCE) yield take();
+      }
+      if (n) yield take();
+    },
+  };
 }
