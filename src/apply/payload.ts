@@ -5,12 +5,12 @@
  * holds a large payload whole: a source file is read a chunk at a time and hashed as it goes.
  */
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { HostKitError } from "../model/errors.ts";
-import type { ContentSource, Payload } from "../model/kind.ts";
+import type { BackupId, ContentSource, Payload } from "../model/kind.ts";
 import { renderEnvFile } from "../render/dotenv.ts";
 import type { StdinStream } from "../targets/runner.ts";
-import { readBackup, type BackupStore } from "./backups.ts";
+import { openBackup, type BackupStore } from "./backups.ts";
 import type { SecretResolver } from "./secrets.ts";
 import { tarStream } from "./tar.ts";
 
@@ -43,37 +43,49 @@ export function concatStreams(parts: readonly StdinStream[]): StdinStream {
  * command's stdin stays short (the fixed programs refuse a payload cut short).
  */
 export function sourceStream(ref: ContentSource): StdinStream {
+  const subject = `source ${ref.path}`;
+  return verifiedFile(subject, ref.sha256, ref.size, () => {
+    try {
+      return openSync(ref.path, "r");
+    } catch (e) {
+      throw new HostKitError({ subject, message: `cannot be read at apply time: ${(e as Error).message}` });
+    }
+  });
+}
+
+/** A backup payload of a tracked run, streamed from its file and verified the same way. */
+export function backupStream(store: BackupStore | undefined, ref: BackupId): StdinStream {
+  const fd = openBackup(store, ref);
+  const size = fstatSync(fd).size;
+  return verifiedFile(`backup ${ref.id} of run ${ref.run}`, ref.sha256, size, () => fd, (got) => `has sha256 ${got}, not ${ref.sha256} as the down plan expects; refusing to restore it`);
+}
+
+function verifiedFile(subject: string, sha256: string, size: number, openFd: () => number, mismatch = (got: string) => `changed since the plan (sha256 ${got}, expected ${sha256}); it was not written`): StdinStream {
   return {
-    size: ref.size,
+    size,
     async *chunks() {
-      const subject = `source ${ref.path}`;
-      let fh;
+      const fd = openFd();
       try {
-        fh = await open(ref.path, "r");
-      } catch (e) {
-        throw new HostKitError({ subject, message: `cannot be read at apply time: ${(e as Error).message}` });
-      }
-      try {
-        const size = (await fh.stat()).size;
-        if (size !== ref.size) throw new HostKitError({ subject, message: `is ${size} bytes, not ${ref.size} as planned: it changed since the plan; refusing to write it` });
+        const now = fstatSync(fd).size;
+        if (now !== size) throw new HostKitError({ subject, message: `is ${now} bytes, not ${size} as planned: it changed since the plan; refusing to write it` });
         const hash = createHash("sha256");
         let held: Uint8Array | undefined;
         let total = 0;
         for (;;) {
           const buf = new Uint8Array(CHUNK);
-          const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-          if (bytesRead === 0) break;
-          const chunk = buf.subarray(0, bytesRead);
+          const n = readSync(fd, buf, 0, CHUNK, null);
+          if (n === 0) break;
+          const chunk = buf.subarray(0, n);
           hash.update(chunk);
-          total += bytesRead;
+          total += n;
           if (held) yield held;
           held = chunk;
         }
         const got = hash.digest("hex");
-        if (total !== ref.size || got !== ref.sha256) throw new HostKitError({ subject, message: `changed since the plan (sha256 ${got}, planned ${ref.sha256}); it was not written` });
+        if (total !== size || got !== sha256) throw new HostKitError({ subject, message: mismatch(got) });
         if (held) yield held;
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     },
   };
@@ -84,7 +96,7 @@ export function payloadStream(p: Payload, resolver: SecretResolver, backups?: Ba
   if ("text" in p) return bytesStream(enc.encode(p.text));
   if ("base64" in p) return bytesStream(Buffer.from(p.base64, "base64"));
   if ("envFile" in p) return bytesStream(enc.encode(renderEnvFile(p.envFile, (ref) => resolver.resolve(ref))));
-  if ("backup" in p) return bytesStream(readBackup(backups, p.backup));
+  if ("backup" in p) return backupStream(backups, p.backup);
   if ("source" in p) return sourceStream(p.source);
   if ("archives" in p) {
     // Per group: the archive's length on one line, then the archive (scripts.ts WRITE_FILES).

@@ -413,3 +413,18 @@ while [ "$k" -le "$#" ]; do
   echo ok
 done
 `;
+
+/**
+ * Part of the previous content for a backup of a large file: walked as READ_PREVIOUS, then one line
+ * `MODE|USER|GROUP|SIZE`, then COUNT bytes from OFFSET (the controller reads a big file in parts,
+ * never holding it whole). Args: PATH ROOT OWNER TRUST OFFSET COUNT.
+ */
+export const READ_PREVIOUS_PART = `set -eu
+path=$1 root=$2 owner=$3 trust=\${4:-0} off=$5 count=$6 create=0 missing_ok=0
+okuid=; [ -n "$root" ] || okuid=$(id -u -- "$owner" 2>/dev/null || true)
+${WALK}
+[ ! -L "./$base" ] || hk_refuse "it is a symbolic link"
+[ -f "./$base" ] || hk_refuse "it is not a regular file"
+stat -c '%a|%U|%G|%s' -- "./$base"
+tail -c "+$((off + 1))" -- "./$base" | head -c "$count"
+`;

@@ -8,7 +8,7 @@
  * - N files (100 per directory, 200 declared directories, ~100 bytes each) into a fresh `--root`:
  *   wall time of `hostkit apply --confirm`, then of the no-op re-apply;
  * - one file of M MB declared with `source:` into a fresh root: peak RSS (`/usr/bin/time -f %M`) of
- *   `hostkit apply`, without and with `--track`.
+ *   `hostkit apply`, without and with `--track`, then replaced by other bytes with `--track` (backup).
  * Targets (issue 9): 20,000 files under 20 s; 200 MB file under 300 MB peak memory.
  */
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -78,6 +78,17 @@ if (!args["no-big"]) {
     const ok = statSync(join(r, "srv/big.bin")).size === BIG_MB << 20;
     out.push(`${BIG_MB} MB file from source:${track ? " --track" : ""}: peak RSS ${Math.round((res.rssKb ?? 0) / 1024)} MB, ${sec(res.ms)}${ok ? "" : " (WRONG SIZE)"}`);
     log(out.at(-1)!);
+    if (track) {
+      // Replace it with other bytes, tracked: the previous 200 MB are backed up first.
+      const other = join(dir, "big2.bin");
+      const w = Bun.file(other).writer();
+      for (let i = 0; i < BIG_MB; i++) w.write(chunk.map((b) => b ^ 0x5a));
+      await w.end();
+      writeFileSync(join(dir, "big2.ts"), `import { project } from "hostkit";\nexport default project("big", (p) => { p.file("/srv/big.bin", { source: ${JSON.stringify(other)}, mode: 0o644 }); });\n`);
+      const upd = run(["apply", "big2.ts", "--root", r, "--confirm", "--track"]);
+      out.push(`${BIG_MB} MB file replaced, --track (backs up the previous ${BIG_MB} MB): peak RSS ${Math.round((upd.rssKb ?? 0) / 1024)} MB, ${sec(upd.ms)}`);
+      log(out.at(-1)!);
+    }
     rmSync(r, { recursive: true, force: true });
   }
 }
