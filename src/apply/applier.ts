@@ -220,15 +220,19 @@ async function applyBatch(run: Change[], results: ChangeResult[], ops: BatchOp[]
       }
       failedAt = undefined;
     }
-    for (const op of ops) {
+    for (const [k, op] of ops.entries()) {
+      // Ctrl-C stops between the ops of a batch, as between changes (the current op finishes).
+      if (k > 0 && opts.signal?.aborted) break;
       emit({ type: "op", key: run[op.covers[0]!]!.key, label: op.label, ...(op.skip ? { skipped: op.skip } : {}) });
       let n = op.covers.length;
       if (!op.skip) {
         for (const i of op.covers) ran[i]!++;
         const res = await execOp(op, opts.runner, resolver, opts.backups);
         n = Math.min(op.covers.length, op.completed ? op.completed(res) : res.code === 0 ? op.covers.length : 0);
-        if (res.code !== 0) error = opError(op, res, resolver);
-        else if (n < op.covers.length) error = `${resolver.scrub(op.label)}: completed ${n} of ${op.covers.length}`;
+        // Said in the failing change's own words ("write file /x: exit 4: refusing /x: …").
+        const named = op.labelOf && n < op.covers.length ? { ...op, label: op.labelOf(n) } : op;
+        if (res.code !== 0) error = opError(named, res, resolver);
+        else if (n < op.covers.length) error = `${resolver.scrub(named.label)}: completed ${n} of ${op.covers.length}`;
       }
       for (const i of op.covers.slice(0, n)) progress.done[i]!++;
       if (error) {
@@ -249,7 +253,7 @@ async function applyBatch(run: Change[], results: ChangeResult[], ops: BatchOp[]
       result.ms = ms;
       emit({ type: "change.done", key: c.key, status: result.status === "skipped" ? "skipped" : "applied", ms });
     } else if (i === failedAt || progress.done[i]! > 0) {
-      const why = i === failedAt ? error! : `partly applied: stopped by the failure of ${run[failedAt ?? 0]!.key}`;
+      const why = i === failedAt ? error! : `partly applied: ${error ? `stopped by the failure of ${run[failedAt ?? 0]!.key}` : "interrupted"}`;
       Object.assign(result, { status: "failed", error: why, ms });
       emit({ type: "change.failed", key: c.key, error: why });
     }

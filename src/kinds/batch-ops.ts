@@ -10,6 +10,8 @@ import { MAKE_DIRS, WRITE_FILES } from "./scripts.ts";
 export interface WriteItem {
   /** Index of the change (in the list given to opsBatch). */
   index: number;
+  /** What writing it is called for this change (e.g. "write file /etc/x"). */
+  label: string;
   path: string;
   payload: Payload;
   mode: number;
@@ -27,17 +29,26 @@ export interface DirItem {
   unsafeParents?: boolean;
 }
 
-/** Per op at most this many files, and this many bytes of arguments (a remote session reads its command line byte by byte). */
+/**
+ * Per op at most this many files, bytes of arguments (a remote session reads its command line byte by
+ * byte) and bytes of content: an op is one step for Ctrl-C (the applier stops between ops), and the
+ * content of small payloads is held while its op runs.
+ */
 const MAX_FILES = 1000;
 const MAX_ARG_BYTES = 96 * 1024;
+const MAX_CONTENT = 1 << 20;
 
-/** Sum of the `ok N` lines a WRITE_FILES / MAKE_DIRS run printed (a bare `ok` counts 1). */
+/** Sum of the `ok` lines a MAKE_DIRS run printed. */
 export function okCount(out: ProbeOutput): number {
+  return text(out.stdout).split("\n").filter((l) => l === "ok").length;
+}
+
+/** How many files, in plan order (SEQ 0, 1, …), a WRITE_FILES run put in place before its first gap. */
+export function okPrefix(out: ProbeOutput): number {
+  const done = new Set<number>();
+  for (const line of text(out.stdout).split("\n")) if (line.startsWith("ok ")) for (const s of line.slice(3).split(" ")) done.add(Number(s));
   let n = 0;
-  for (const line of text(out.stdout).split("\n")) {
-    const m = /^ok(?: (\d+))?$/.exec(line);
-    if (m) n += m[1] === undefined ? 1 : Number(m[1]);
-  }
+  while (done.has(n)) n++;
   return n;
 }
 
@@ -46,55 +57,56 @@ function split(path: string): [string, string] {
   return [path.slice(0, at) || "/", path.slice(at + 1)];
 }
 
+/** Bytes a payload puts on stdin, as far as is known before it is resolved (for op sizes only). */
+function roughSize(p: Payload): number {
+  if ("text" in p) return p.text.length;
+  if ("base64" in p) return (p.base64.length * 3) >> 2;
+  if ("source" in p) return p.source.size;
+  return 512;
+}
+
 /**
- * Writes as WRITE_FILES ops: files sharing a parent directory, owner, group, mode and trust form one
- * group (one walk, one archive, one rename); groups are packed into ops of bounded size.
+ * Writes as WRITE_FILES ops. Each op takes the next files in plan order (so a failure stops the batch
+ * where one-by-one would have stopped); within an op, files sharing a parent directory, owner, group,
+ * mode and trust form one group (one walk, one archive, one rename).
  */
 export function writeFilesOps(items: readonly WriteItem[], root: string | undefined): BatchOp[] {
-  const groups = new Map<string, { dir: string; meta: string[]; files: { base: string; item: WriteItem }[] }>();
-  for (const it of items) {
+  const ops: BatchOp[] = [];
+  for (let at = 0; at < items.length; ) {
+    const part: WriteItem[] = [];
+    let args = 0;
+    let content = 0;
+    while (at < items.length && (part.length === 0 || (part.length < MAX_FILES && args < MAX_ARG_BYTES && content + roughSize(items[at]!.payload) <= MAX_CONTENT))) {
+      const it = items[at++]!;
+      part.push(it);
+      args += it.path.length + 40;
+      content += roughSize(it.payload);
+    }
+    ops.push(writeFilesOp(part, root));
+  }
+  return ops;
+}
+
+function writeFilesOp(part: readonly WriteItem[], root: string | undefined): BatchOp {
+  const groups = new Map<string, { dir: string; meta: string[]; files: { base: string; seq: number; item: WriteItem }[] }>();
+  part.forEach((it, seq) => {
     const [dir, base] = split(it.path);
     const meta = [it.mode.toString(8), it.owner, it.group, it.unsafeParents ? "1" : "0"];
     const key = JSON.stringify([dir, ...meta]);
     const g = groups.get(key) ?? { dir, meta, files: [] };
-    g.files.push({ base, item: it });
+    g.files.push({ base, seq, item: it });
     groups.set(key, g);
+  });
+  const argv: string[] = [];
+  const archives: { name: string; payload: Payload }[][] = [];
+  // Groups of one directory adjacent (the program sweeps a directory's leftovers after its last group).
+  for (const g of [...groups.values()].sort((x, y) => (x.dir < y.dir ? -1 : x.dir > y.dir ? 1 : 0))) {
+    argv.push(g.dir, ...g.meta, String(g.files.length), ...g.files.flatMap((f) => [f.base, String(f.seq)]));
+    archives.push(g.files.map((f) => ({ name: f.base, payload: f.item.payload })));
   }
-  const ops: BatchOp[] = [];
-  let argv: string[] = [];
-  let covers: number[] = [];
-  let archives: { name: string; payload: Payload }[][] = [];
-  let bytes = 0;
-  let dirs = new Set<string>();
-  const flush = () => {
-    if (!covers.length) return;
-    const label = `write ${covers.length} file${covers.length === 1 ? "" : "s"} in ${dirs.size === 1 ? [...dirs][0] : `${dirs.size} directories`}`;
-    ops.push({ label, argv: ["sh", "-c", WRITE_FILES, "hostkit-write-files", root ?? "", ...argv], stdin: { archives }, covers, completed: okCount });
-    argv = [];
-    covers = [];
-    archives = [];
-    bytes = 0;
-    dirs = new Set();
-  };
-  for (const g of groups.values()) {
-    for (let at = 0; at < g.files.length; ) {
-      if (covers.length >= MAX_FILES || bytes >= MAX_ARG_BYTES) flush();
-      // As many of this group's files as fit in the current op (at least one).
-      const part: typeof g.files = [];
-      let size = g.dir.length + 32;
-      while (at < g.files.length && (part.length === 0 || (covers.length + part.length < MAX_FILES && bytes + size + g.files[at]!.base.length < MAX_ARG_BYTES))) {
-        size += g.files[at]!.base.length + 1;
-        part.push(g.files[at++]!);
-      }
-      argv.push(g.dir, ...g.meta, String(part.length), ...part.map((f) => f.base));
-      archives.push(part.map((f) => ({ name: f.base, payload: f.item.payload })));
-      covers.push(...part.map((f) => f.item.index));
-      bytes += size;
-      dirs.add(g.dir);
-    }
-  }
-  flush();
-  return ops;
+  const dirs = [...groups.values()].map((g) => g.dir);
+  const label = `write ${part.length} file${part.length === 1 ? "" : "s"} in ${new Set(dirs).size === 1 ? dirs[0] : `${new Set(dirs).size} directories`}`;
+  return { label, argv: ["sh", "-c", WRITE_FILES, "hostkit-write-files", root ?? "", ...argv], stdin: { archives }, covers: part.map((it) => it.index), completed: okPrefix, labelOf: (i) => part[i]?.label ?? label };
 }
 
 /** Directories as MAKE_DIRS ops (in the given order: a batch holds no directory that requires another). */

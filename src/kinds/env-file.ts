@@ -83,7 +83,7 @@ export const envFile: Kind<EnvFile, EnvFileFact> = defineKind<EnvFile, EnvFileFa
     return [writeOp(`write env file ${r.path}`, r.path, envPayload(change), r, ctx.root)];
   },
   opsBatch: (changes, ctx): BatchOp[] =>
-    batchWrites(changes, ctx.root, (c, index) => (c.action === "delete" ? undefined : { index, path: c.resource!.path, payload: envPayload(c), mode: c.resource!.mode, owner: c.resource!.owner, group: c.resource!.group, ...(c.resource!.unsafeParents ? { unsafeParents: true } : {}) }), (c): Op[] => envFile.ops(c, ctx)),
+    batchWrites(changes, ctx.root, (c, index) => (c.action === "delete" ? undefined : { index, label: `write env file ${c.resource!.path}`, path: c.resource!.path, payload: envPayload(c), mode: c.resource!.mode, owner: c.resource!.owner, group: c.resource!.group, ...(c.resource!.unsafeParents ? { unsafeParents: true } : {}) }), (c): Op[] => envFile.ops(c, ctx)),
   writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
   down: {
     invert: invertEnvFile,

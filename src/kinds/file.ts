@@ -213,7 +213,7 @@ export const file: Kind<FileRes, FileFact> = defineKind<FileRes, FileFact>({
     return [writeOp(`write file ${r.path}`, r.path, filePayload(change), r, ctx.root)];
   },
   opsBatch: (changes, ctx): BatchOp[] =>
-    batchWrites(changes, ctx.root, (c, index) => (c.action === "delete" ? undefined : { index, path: c.resource!.path, payload: filePayload(c), ...metaOfRes(c.resource!) }), (c): Op[] => file.ops(c, ctx)),
+    batchWrites(changes, ctx.root, (c, index) => (c.action === "delete" ? undefined : { index, label: `write file ${c.resource!.path}`, path: c.resource!.path, payload: filePayload(c), ...metaOfRes(c.resource!) }), (c): Op[] => file.ops(c, ctx)),
   writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
   down: {
     invert: invertFile,

@@ -293,33 +293,34 @@ if grep -q -F -- "\\"runId\\":\\"$run\\"" "$lock/holder" 2>/dev/null; then rm -r
 /**
  * Many files written by ONE program from ONE stdin stream (the batched form of WRITE_FILE, same
  * guarantees). Args: ROOT, then per group of files sharing a parent directory and metadata:
- * DIR MODE OWNER GROUP TRUST N BASE1 … BASEN. Stdin, per group: the length of the group's archive on
- * one line, then that many bytes: a tar archive holding exactly BASE1…BASEN in that order.
+ * DIR MODE OWNER GROUP TRUST N, then BASE SEQ for each of its N files (SEQ: the file's place in the
+ * plan's order, 0…). Stdin, per group: the length of the group's archive on one line, then that many
+ * bytes: a tar archive holding exactly its files, in order.
  *
- * Per group: owner ids (cached while they do not change) and the symlink-safe WALK of DIR, as for
- * one file (WALK runs in a function, so its `set --` leaves this program's arguments alone); every
- * name is checked (no '/', '.', '..'; not a link, not a directory) before anything is written; the
- * archive is read with `head -c LEN` (never past it) into a fresh private directory beside the
- * targets (`mktemp -d`, 0700, so nobody else can swap what lies in it) and unpacked there by `tar`;
- * it is complete only when tar exits 0 AND the last file exists (an archive cut short mid-file makes
- * tar fail; one cut between files leaves the last one missing): a payload cut short is refused and
- * the group's targets keep their old content. Then owner, mode, ONE syncfs (`sync -f`: flushes the
- * whole group, as an fsync of each file would) and ONE `mv -f -t .` renames
- * them all into place (rename(2): atomic per file; `-t` never moves into a directory of that name).
- * Processes grow with groups (directories), not files: the names are passed to each command as
- * references to this program's own arguments (`"${12}"`, built with eval from numbers only), so no
- * name is ever re-parsed by the shell.
+ * Phase 1, per group, in a subshell (a refusal there stops only that group): owner ids (cached), the
+ * symlink-safe WALK of DIR (as for one file; it runs in a function, so its `set --` leaves these
+ * arguments alone), every name checked (no '/', '.', '..'; not a link, not a directory), then the
+ * archive, read with `head -c LEN` (never past it, and always drained), unpacked by `tar` into a fresh
+ * private directory beside the targets (`mktemp -d`, 0700: nobody else can swap what lies in it). It
+ * is complete only when tar exits 0 AND the last file exists (an archive cut short mid-file makes tar
+ * fail; one cut between files leaves the last one missing): a payload cut short is refused. Nothing
+ * is visible at a target yet. Then ONE `sync` makes every staged byte durable.
+ * Phase 2, per group: WALK again (the directory is pinned anew and re-checked), owner, mode, and ONE
+ * `mv -f -t .` (rename(2), atomic per file; `-t` never moves into a directory of that name) of the
+ * files whose SEQ comes before the first failure of phase 1, so what lands is exactly what running the
+ * files one by one in plan order would have written before stopping there.
+ * Processes grow with directories, not files: names reach commands as references to this program's
+ * own arguments (`"${12}"`, built with eval from numbers only), so no name is re-parsed by the shell.
  *
- * Prints `ok N` after each group (N files now in place). On a refusal, the group's files before the
- * refused one are put in place first, then it exits 4 naming the file: every file is reported applied
- * (a prefix), failed (the next one) or untouched.
+ * Prints `ok SEQ…` for the files put in place; exits non-zero (the first failure's message on stderr)
+ * when any file was refused.
  */
 export const WRITE_FILES = `set -eu
 trap '' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 umask 077
-root=$1 create=1 last_og=- okuid=
+root=$1 create=1 last_og=- okuid= cut= rc=0 g=0 k=2
 hk_ids() {
   [ "$owner:$group" != "$last_og" ] || return 0
 ${OWNER_IDS}
@@ -329,57 +330,90 @@ ${OWNER_IDS}
 hk_walk() {
 ${WALK}
 }
-k=2
 while [ "$k" -le "$#" ]; do
-  eval "gdir=\\\${$k} mode=\\\${$((k + 1))} owner=\\\${$((k + 2))} group=\\\${$((k + 3))} trust=\\\${$((k + 4))} n=\\\${$((k + 5))}"
+  eval "n=\\\${$((k + 5))}"
   k=$((k + 6))
   case $n in ''|*[!0-9]*|0) echo "malformed batch: group size $n" >&2; exit 2 ;; esac
+  eval "gdir=\\\${$((k - 6))} mode=\\\${$((k - 5))} owner=\\\${$((k - 4))} group=\\\${$((k - 3))} trust=\\\${$((k - 2))}"
   eval "path=\\\${gdir%/}/\\\${$k}"
+  IFS= read -r tsize || tsize=
+  case "$tsize" in ''|*[!0-9]*) echo "payload has no length header; \${gdir%/}/ left unchanged" >&2; exit 1 ;; esac
   hk_ids "$path"
+  if out=$(head -c "$tsize" | { r=0; (
   hk_walk
-  refs= j=0 bad= last=
+  j=0 last=
   while [ "$j" -lt "$n" ]; do
-    eval "base=\\\${$((k + j))}"
+    eval "base=\\\${$((k + 2 * j))}"
+    bad=
     case $base in ''|.|..|*/*) bad="the file name is empty, '.' or '..', or holds a '/'" ;; esac
     [ -n "$bad" ] || [ ! -L "./$base" ] || bad="it is a symbolic link; HostKit neither writes through nor replaces links (remove it first)"
     [ -n "$bad" ] || [ ! -d "./$base" ] || bad="it is a directory"
-    [ -z "$bad" ] || break
-    refs="$refs \\"\\$t/\\\${$((k + j))}\\"" last=$base j=$((j + 1))
+    if [ -n "$bad" ]; then printf 'refusing %s: %s\\n' "\${gdir%/}/$base" "$bad" >&2; break; fi
+    last=$base j=$((j + 1))
   done
-  IFS= read -r tsize || tsize=
-  case "$tsize" in ''|*[!0-9]*) echo "payload has no length header; \${gdir%/}/ left unchanged" >&2; exit 1 ;; esac
-  t=$(mktemp -d ./.hostkit-tmp.XXXXXX)
-  if ! err=$(head -c "$tsize" | tar -x -m --no-same-owner --no-same-permissions -f - -C "$t" 2>&1) || { [ "$j" -gt 0 ] && [ ! -f "$t/$last" ]; }; then
+  t=$(mktemp -d ./.hostkit-tmp.XXXXXX) || exit 1
+  if ! err=$(tar -x -m --no-same-owner --no-same-permissions -f - -C "$t" 2>&1) || { [ "$j" -gt 0 ] && [ ! -f "$t/$last" ]; }; then
     rm -rf -- "$t"
     echo "payload cut short: the files of \${gdir%/}/ were not all received\${err:+ ($err)}; they are left unchanged" >&2
     exit 1
   fi
-  if [ "$j" -gt 0 ]; then
+  printf '%s %s\\n' "\${dir%/}/\${t#./}" "$j"
+  ) || r=$?; cat >/dev/null; exit "$r"; }); then
+    t=\${out% *} j=\${out##* }
+  else
+    r=$? t= j=0
+  fi
+  if [ "$j" -lt "$n" ]; then
+    eval "s=\\\${$((k + 2 * j + 1))}"
+    if [ -z "$cut" ] || [ "$s" -lt "$cut" ]; then cut=$s rc=\${r:-4}; fi
+  fi
+  r=
+  eval "G_t$g=\\$t G_j$g=\\$j G_k$g=\\$k G_n$g=\\$n G_d$g=\\$gdir"
+  g=$((g + 1)) k=$((k + 2 * n))
+done
+[ "$g" -eq 0 ] || sync
+i=0
+while [ "$i" -lt "$g" ]; do
+  eval "t=\\$G_t$i j=\\$G_j$i k=\\$G_k$i n=\\$G_n$i"
+  i=$((i + 1))
+  [ -n "$t" ] || continue
+  eval "gdir=\\\${$((k - 6))} mode=\\\${$((k - 5))} owner=\\\${$((k - 4))} group=\\\${$((k - 3))} trust=\\\${$((k - 2))}"
+  eval "path=\\\${gdir%/}/\\\${$k}"
+  hk_ids "$path"
+  hk_walk
+  ts=./\${t##*/}
+  [ "$t" = "\${dir%/}/\${ts#./}" ] && [ ! -L "$ts" ] && [ -d "$ts" ] || hk_refuse "its staging directory $ts changed"
+  refs= seqs= x=0
+  while [ "$x" -lt "$j" ]; do
+    eval "s=\\\${$((k + 2 * x + 1))}"
+    if [ -z "$cut" ] || [ "$s" -lt "$cut" ]; then refs="$refs \\"\\$ts/\\\${$((k + 2 * x))}\\"" seqs="$seqs $s"; fi
+    x=$((x + 1))
+  done
+  if [ -n "$refs" ]; then
     eval "chown -h -- \\"\\$ids\\" $refs"
     eval "chmod -- \\"\\$mode\\" $refs"
-    # One syncfs(2) of the targets' filesystem flushes every file of the group: as durable as an
-    # fsync per file, at the cost of one (fsync per file made a batch of small files disk-bound).
-    sync -f -- "$t/$last" 2>/dev/null || eval "sync -- $refs" 2>/dev/null || sync
     if ! eval "mv -f -t . -- $refs"; then
-      i=0 moved=0
-      while [ "$i" -lt "$j" ]; do
-        eval "base=\\\${$((k + i))}"
-        [ -e "$t/$base" ] || [ -L "$t/$base" ] || moved=$((moved + 1))
-        [ "$moved" -gt "$i" ] || break
-        i=$((i + 1))
+      # Say exactly which files were renamed before it failed.
+      seqs= x=0
+      while [ "$x" -lt "$j" ]; do
+        eval "s=\\\${$((k + 2 * x + 1))} base=\\\${$((k + 2 * x))}"
+        if { [ -z "$cut" ] || [ "$s" -lt "$cut" ]; } && [ ! -e "$ts/$base" ] && [ ! -L "$ts/$base" ]; then seqs="$seqs $s"; fi
+        x=$((x + 1))
       done
-      echo "ok $moved"
-      eval "base=\\\${$((k + moved))}"
-      rm -rf -- "$t"
-      echo "cannot rename \${gdir%/}/$base into place" >&2
+      [ -z "$seqs" ] || echo "ok$seqs"
+      rm -rf -- "$ts"
+      echo "cannot rename the files of \${gdir%/}/ into place" >&2
       exit 1
     fi
+    echo "ok$seqs"
   fi
-  rm -rf -- ./.hostkit-tmp.?????? 2>/dev/null || true
-  echo "ok $j"
-  if [ -n "$bad" ]; then eval "base=\\\${$((k + j))}"; path=\${gdir%/}/$base; hk_refuse "$bad"; fi
-  k=$((k + n))
+  rm -rf -- "$ts"
+  # Leftovers of killed writes here go once this directory's last group is in place (groups of one
+  # directory are adjacent; a later one's staging must not be swept away).
+  nd=; [ "$i" -ge "$g" ] || eval "nd=\\$G_d$i"
+  [ "$nd" = "$gdir" ] || rm -rf -- ./.hostkit-tmp.?????? 2>/dev/null || true
 done
+exit "$rc"
 `;
 
 /**

@@ -247,7 +247,7 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
         const r = c.resource!;
         if (c.action === "delete") return rest.push(...kind.ops(c, ctx).map((o) => ({ ...o, covers: [index] })));
         const w = unitWork(c, ctx);
-        if (w.write) writes.push({ index, path: `${UNIT_DIR}/${r.name}`, payload: w.write, mode: 0o644, owner: "root", group: "root" });
+        if (w.write) writes.push({ index, label: `write unit ${r.name}`, path: `${UNIT_DIR}/${r.name}`, payload: w.write, mode: 0o644, owner: "root", group: "root" });
         if (w.enable) enable.set(w.enable.join(" "), [...(enable.get(w.enable.join(" ")) ?? []), index]);
         if (w.disable) disable.push(index);
       });

@@ -122,6 +122,8 @@ export interface BatchOp extends Op {
    * them when it exits 0, none otherwise.
    */
   completed?(out: ProbeOutput): number;
+  /** What this op does for the change at `covers[i]`, in that change's own words (for its failure message). */
+  labelOf?(i: number): string;
 }
 
 export interface ProbeBatch {
