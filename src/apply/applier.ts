@@ -131,6 +131,11 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       let ok: boolean;
       if (bops) {
         ok = await applyBatch(todo.slice(i, end), results.slice(i, end), bops, ctx);
+        // Ctrl-C stopped the batch between two of its ops: the rest of it is not applied.
+        if (ok && results.slice(i, end).some((r) => r.status === "pending")) {
+          status = "interrupted";
+          break;
+        }
         i = end;
       } else {
         ok = await applyOne(todo[i]!, results[i]!, ctx);

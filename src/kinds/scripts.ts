@@ -372,10 +372,10 @@ while [ "$k" -le "$#" ]; do
   g=$((g + 1)) k=$((k + 2 * n))
 done
 [ "$g" -eq 0 ] || sync
-i=0
-while [ "$i" -lt "$g" ]; do
-  eval "t=\\$G_t$i j=\\$G_j$i k=\\$G_k$i n=\\$G_n$i"
-  i=$((i + 1))
+gi=0
+while [ "$gi" -lt "$g" ]; do
+  eval "t=\\$G_t$gi j=\\$G_j$gi k=\\$G_k$gi n=\\$G_n$gi"
+  gi=$((gi + 1))
   [ -n "$t" ] || continue
   eval "gdir=\\\${$((k - 6))} mode=\\\${$((k - 5))} owner=\\\${$((k - 4))} group=\\\${$((k - 3))} trust=\\\${$((k - 2))}"
   eval "path=\\\${gdir%/}/\\\${$k}"
@@ -410,7 +410,7 @@ while [ "$i" -lt "$g" ]; do
   rm -rf -- "$ts"
   # Leftovers of killed writes here go once this directory's last group is in place (groups of one
   # directory are adjacent; a later one's staging must not be swept away).
-  nd=; [ "$i" -ge "$g" ] || eval "nd=\\$G_d$i"
+  nd=; [ "$gi" -ge "$g" ] || eval "nd=\\$G_d$gi"
   [ "$nd" = "$gdir" ] || rm -rf -- ./.hostkit-tmp.?????? 2>/dev/null || true
 done
 exit "$rc"
