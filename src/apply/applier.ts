@@ -54,6 +54,8 @@ export interface ApplyOptions {
    * no other apply can slip in between the check and the changes). Throwing releases the lock.
    */
   underLock?: () => Promise<void>;
+  /** false: every change runs its own ops, one by one (default: runs of independent changes of a kind with `opsBatch` are batched). */
+  batch?: boolean;
   /** The tracked run whose backup payloads a down plan's `$backup` references name (by id, in its own directory). */
   backups?: BackupStore;
 }
@@ -127,7 +129,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         break;
       }
       const end = runEnd(todo, i);
-      const bops = end - i > 1 ? batchOps(todo.slice(i, end), opts.ctx) : undefined;
+      const bops = end - i > 1 && opts.batch !== false ? batchOps(todo.slice(i, end), opts.ctx) : undefined;
       let ok: boolean;
       if (bops) {
         ok = await applyBatch(todo.slice(i, end), results.slice(i, end), bops, ctx);
