@@ -102,7 +102,7 @@ export function payloadStream(p: Payload, resolver: SecretResolver, backups?: Ba
     // Per group: the archive's length on one line, then the archive (scripts.ts WRITE_FILES).
     return concatStreams(
       p.archives.flatMap((group) => {
-        const tar = tarStream(group.map((f) => ({ name: f.name, body: payloadStream(f.payload, resolver, backups) })));
+        const tar = tarStream(group.map((f) => ({ name: f.name, mode: f.mode, body: payloadStream(f.payload, resolver, backups) })));
         return [bytesStream(enc.encode(`${tar.size}\n`)), tar];
       }),
     );

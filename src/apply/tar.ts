@@ -1,8 +1,8 @@
 /**
  * A minimal tar (ustar, with pax records for long names and huge sizes) writer for the batched file
  * writer: regular files only, named by plain file names, streamed (headers are built here, bodies come
- * from their own streams). Owner, mode and times in the archive do not matter: the program extracting
- * it sets owner and mode itself and tar is told not to restore times.
+ * from their own streams). Each member carries its declared mode (tar -p applies it); owner and times
+ * do not matter: the program extracting it sets the owner itself and tar is told not to restore times.
  */
 import type { StdinStream } from "../targets/runner.ts";
 
@@ -14,11 +14,11 @@ function octal(n: number, width: number): string {
   return `${n.toString(8).padStart(width - 1, "0")}\0`;
 }
 
-function header(name: Uint8Array, size: number, type: string): Uint8Array {
+function header(name: Uint8Array, size: number, type: string, mode = 0o600): Uint8Array {
   const h = new Uint8Array(BLOCK);
   h.set(name.subarray(0, 100), 0);
   const put = (s: string, at: number) => h.set(enc.encode(s), at);
-  put(octal(0o600, 8), 100);
+  put(octal(mode & 0o7777, 8), 100);
   put(octal(0, 8), 108);
   put(octal(0, 8), 116);
   put(octal(size <= 0o77777777777 ? size : 0, 12), 124);
@@ -45,12 +45,12 @@ function paxRecord(key: string, value: Uint8Array): Uint8Array {
 }
 
 /** The header blocks of one member (a pax header first when the name or size does not fit ustar). */
-function memberHead(name: string, size: number): Uint8Array {
+function memberHead(name: string, size: number, mode: number): Uint8Array {
   const n = enc.encode(name);
   const records: Uint8Array[] = [];
   if (n.length > 100) records.push(paxRecord("path", n));
   if (size > 0o77777777777) records.push(paxRecord("size", enc.encode(String(size))));
-  const main = header(n.length > 100 ? enc.encode("hostkit-long-name") : n, size, "0");
+  const main = header(n.length > 100 ? enc.encode("hostkit-long-name") : n, size, "0", mode);
   if (!records.length) return main;
   const paxLen = records.reduce((a, r) => a + r.length, 0);
   const out = new Uint8Array(BLOCK + paxLen + pad(paxLen) + BLOCK);
@@ -65,8 +65,8 @@ function memberHead(name: string, size: number): Uint8Array {
 }
 
 /** A tar archive of `files` (in order), ending with the two zero blocks. */
-export function tarStream(files: readonly { name: string; body: StdinStream }[]): StdinStream {
-  const heads = files.map((f) => memberHead(f.name, f.body.size));
+export function tarStream(files: readonly { name: string; body: StdinStream; mode?: number }[]): StdinStream {
+  const heads = files.map((f) => memberHead(f.name, f.body.size, f.mode ?? 0o600));
   const size = files.reduce((n, f, i) => n + heads[i]!.length + f.body.size + pad(f.body.size), 0) + 2 * BLOCK;
   return {
     size,

@@ -98,11 +98,11 @@ function writeFilesOp(part: readonly WriteItem[], root: string | undefined): Bat
     groups.set(key, g);
   });
   const argv: string[] = [];
-  const archives: { name: string; payload: Payload }[][] = [];
+  const archives: { name: string; mode: number; payload: Payload }[][] = [];
   // Groups of one directory adjacent (the program sweeps a directory's leftovers after its last group).
   for (const g of [...groups.values()].sort((x, y) => (x.dir < y.dir ? -1 : x.dir > y.dir ? 1 : 0))) {
     argv.push(g.dir, ...g.meta, String(g.files.length), ...g.files.flatMap((f) => [f.base, String(f.seq)]));
-    archives.push(g.files.map((f) => ({ name: f.base, payload: f.item.payload })));
+    archives.push(g.files.map((f) => ({ name: f.base, mode: f.item.mode, payload: f.item.payload })));
   }
   const dirs = [...groups.values()].map((g) => g.dir);
   const label = `write ${part.length} file${part.length === 1 ? "" : "s"} in ${new Set(dirs).size === 1 ? dirs[0] : `${new Set(dirs).size} directories`}`;

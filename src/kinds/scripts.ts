@@ -304,7 +304,8 @@ if grep -q -F -- "\\"runId\\":\\"$run\\"" "$lock/holder" 2>/dev/null; then rm -r
  * private directory beside the targets (`mktemp -d`, 0700: nobody else can swap what lies in it). It
  * is complete only when tar exits 0 AND the last file exists (an archive cut short mid-file makes tar
  * fail; one cut between files leaves the last one missing): a payload cut short is refused. Nothing
- * is visible at a target yet. Then ONE `sync` makes every staged byte durable.
+ * is visible at a target yet (tar gives each file the declared mode, `-p`). Then ONE `sync` makes
+ * every staged byte durable.
  * Phase 2, per group: WALK again (the directory is pinned anew and re-checked), owner, mode, and ONE
  * `mv -f -t .` (rename(2), atomic per file; `-t` never moves into a directory of that name) of the
  * files whose SEQ comes before the first failure of phase 1, so what lands is exactly what running the
@@ -321,6 +322,7 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 umask 077
 root=$1 create=1 last_og=- okuid= cut= rc=0 g=0 k=2
+me="$(id -u):$(id -g) $(id -un):$(id -gn)"
 hk_ids() {
   [ "$owner:$group" != "$last_og" ] || return 0
 ${OWNER_IDS}
@@ -352,7 +354,7 @@ while [ "$k" -le "$#" ]; do
     last=$base j=$((j + 1))
   done
   t=$(mktemp -d ./.hostkit-tmp.XXXXXX) || exit 1
-  if ! err=$(tar -x -m --no-same-owner --no-same-permissions -f - -C "$t" 2>&1) || { [ "$j" -gt 0 ] && [ ! -f "$t/$last" ]; }; then
+  if ! err=$(tar -x -m -p --no-same-owner -f - -C "$t" 2>&1) || { [ "$j" -gt 0 ] && [ ! -f "$t/$last" ]; }; then
     rm -rf -- "$t"
     echo "payload cut short: the files of \${gdir%/}/ were not all received\${err:+ ($err)}; they are left unchanged" >&2
     exit 1
@@ -390,8 +392,15 @@ while [ "$gi" -lt "$g" ]; do
     x=$((x + 1))
   done
   if [ -n "$refs" ]; then
-    eval "chown -h -- \\"\\$ids\\" $refs"
-    eval "chmod -- \\"\\$mode\\" $refs"
+    # tar gave each file its mode (-p, from the archive) and us as owner: chown (then chmod again, as
+    # chown clears set-id bits) only when the declared owner is not who runs this, or a set-group-id
+    # directory gave the files its group.
+    case " $me " in *" $ids "*) [ ! -g "$ts" ] || own=1 ;; *) own=1 ;; esac
+    if [ -n "\${own:-}" ]; then
+      eval "chown -h -- \\"\\$ids\\" $refs"
+      eval "chmod -- \\"\\$mode\\" $refs"
+    fi
+    own=
     if ! eval "mv -f -t . -- $refs"; then
       # Say exactly which files were renamed before it failed.
       seqs= x=0
@@ -407,11 +416,10 @@ while [ "$gi" -lt "$g" ]; do
     fi
     echo "ok$seqs"
   fi
-  rm -rf -- "$ts"
   # Leftovers of killed writes here go once this directory's last group is in place (groups of one
   # directory are adjacent; a later one's staging must not be swept away).
   nd=; [ "$gi" -ge "$g" ] || eval "nd=\\$G_d$gi"
-  [ "$nd" = "$gdir" ] || rm -rf -- ./.hostkit-tmp.?????? 2>/dev/null || true
+  if [ "$nd" = "$gdir" ]; then rm -rf -- "$ts"; else rm -rf -- ./.hostkit-tmp.?????? 2>/dev/null || true; fi
 done
 exit "$rc"
 `;
@@ -423,6 +431,7 @@ exit "$rc"
 export const MAKE_DIRS = `set -eu
 trap '' INT
 root=$1 create=1 last_og=- okuid=
+me="$(id -u):$(id -g) $(id -un):$(id -gn)"
 hk_ids() {
   [ "$owner:$group" != "$last_og" ] || return 0
 ${OWNER_IDS}
@@ -439,11 +448,19 @@ while [ "$k" -le "$#" ]; do
   hk_ids "$path"
   hk_walk
   [ ! -L "./$base" ] || hk_refuse "it is a symbolic link, not a directory; HostKit never changes a link's target"
-  [ -e "./$base" ] || mkdir -m 700 -- "./$base"
+  # A new directory is made private (700) until its owner is set, unless it is already right: the
+  # declared owner is who runs this and the parent is not set-group-id (then it is made with its mode).
+  made=
+  if [ ! -e "./$base" ]; then
+    case " $me " in *" $ids "*) [ -g . ] || made=$mode ;; esac
+    mkdir -m "\${made:-700}" -- "./$base"
+  fi
   [ ! -L "./$base" ] && [ -d "./$base" ] || hk_refuse "it is not a directory"
   cd -P -- "./$base" && [ "$(pwd -P)" = "\${dir%/}/$base" ] || hk_refuse "it changed while being checked"
-  chown -h "$ids" .
-  chmod "$mode" .
+  if [ -z "$made" ]; then
+    chown -h "$ids" .
+    chmod "$mode" .
+  fi
   echo ok
 done
 `;

@@ -84,7 +84,7 @@ export type Payload =
    * The batched file writer's stdin (scripts.ts WRITE_FILES): per group, the length of a tar archive on
    * one line, then the archive holding the group's files in order. Built and streamed by the applier.
    */
-  | { archives: { name: string; payload: Payload }[][] };
+  | { archives: { name: string; mode: number; payload: Payload }[][] };
 
 /**
  * File content too large to carry in a resource or a plan: where it is on the controller, its sha256

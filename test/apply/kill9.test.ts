@@ -8,7 +8,10 @@
  * stdin cut short); odd trials kill its whole process group (writers die mid-step too). After every
  * kill it checks ALL 200 paths: each is absent, or has exactly the old bytes, or exactly the new bytes,
  * and mode 0644 (a temp file's 0600 never shows through); nothing else is in the directory but
- * `.hostkit-tmp.*` leftovers. Each following trial breaks the stale lock with --break-lock. Finally one
+ * `.hostkit-tmp.*` leftovers (files of the one-file writer, staging directories of the batched one).
+ * These applies run batched (scripts.ts WRITE_FILES: ~16 of these files per op, staged, synced, then
+ * renamed), so the invariant covers the batched path: a kill while staging, syncing or renaming leaves
+ * every file old or new. Each following trial breaks the stale lock with --break-lock. Finally one
  * more apply converges (a plan then has no changes) and removes the leftover temp files it finds.
  */
 import { afterAll, expect, test } from "bun:test";
