@@ -30,14 +30,16 @@ export interface DirItem {
 }
 
 /**
- * Per op at most this many files, bytes of arguments (a remote session reads its command line byte by
- * byte) and bytes of content: an op is one step for Ctrl-C (the applier stops between ops), and the
- * content of small payloads is held while its op runs.
+ * Per op at most this many files, bytes of arguments and bytes of content: an op is one step for
+ * Ctrl-C (the applier stops between ops) and the content of small payloads is held while it runs. On a
+ * live host a remote session reads the command line byte by byte, so ops stay small; an offline root is
+ * written by a local process (arguments up to the kernel's limit), where bigger ops mean bigger groups
+ * (files of one directory), i.e. fewer processes.
  */
-const MAX_FILES = 1000;
-const MAX_ARG_BYTES = 96 * 1024;
-const MAX_CONTENT = 1 << 20;
-
+const LIMITS = {
+  live: { files: 1000, args: 96 * 1024, content: 1 << 20 },
+  root: { files: 20_000, args: 1 << 20, content: 8 << 20 },
+};
 /** Sum of the `ok` lines a MAKE_DIRS run printed. */
 export function okCount(out: ProbeOutput): number {
   return text(out.stdout).split("\n").filter((l) => l === "ok").length;
@@ -71,12 +73,13 @@ function roughSize(p: Payload): number {
  * mode and trust form one group (one walk, one archive, one rename).
  */
 export function writeFilesOps(items: readonly WriteItem[], root: string | undefined): BatchOp[] {
+  const max = root ? LIMITS.root : LIMITS.live;
   const ops: BatchOp[] = [];
   for (let at = 0; at < items.length; ) {
     const part: WriteItem[] = [];
     let args = 0;
     let content = 0;
-    while (at < items.length && (part.length === 0 || (part.length < MAX_FILES && args < MAX_ARG_BYTES && content + roughSize(items[at]!.payload) <= MAX_CONTENT))) {
+    while (at < items.length && (part.length === 0 || (part.length < max.files && args < max.args && content + roughSize(items[at]!.payload) <= max.content))) {
       const it = items[at++]!;
       part.push(it);
       args += it.path.length + 40;
@@ -111,11 +114,12 @@ function writeFilesOp(part: readonly WriteItem[], root: string | undefined): Bat
 
 /** Directories as MAKE_DIRS ops (in the given order: a batch holds no directory that requires another). */
 export function makeDirsOps(items: readonly DirItem[], root: string | undefined): BatchOp[] {
+  const max = root ? LIMITS.root : LIMITS.live;
   const ops: BatchOp[] = [];
   for (let at = 0; at < items.length; ) {
     const part: DirItem[] = [];
     let bytes = 0;
-    while (at < items.length && part.length < MAX_FILES && bytes < MAX_ARG_BYTES) {
+    while (at < items.length && part.length < max.files && bytes < max.args) {
       bytes += items[at]!.path.length + 32;
       part.push(items[at++]!);
     }
