@@ -23,7 +23,7 @@ describe("concurrent applies", () => {
     const dir = tempDir("hostkit-lock-");
     const root = join(dir, "root");
     // Batched writes put ~64 files in place per step: enough files that the apply is still running.
-    const config = bigProject(dir, 3000, 16 * 1024);
+    const config = bigProject(dir, 6000, 16 * 1024);
     const first = spawnApply([config, "--root", root, "--confirm"]);
     const holder = await until(() => lockHolder(root), 20_000, "the first apply to take the lock");
     expect(holder.pid).toBe(first.proc.pid);
@@ -37,7 +37,7 @@ describe("concurrent applies", () => {
     expect(done.code).toBe(0);
     expect((done.stdout + done.stderr).includes(`applied: run ${holder.runId}`)).toBe(true);
     expect(existsSync(rootLock(root))).toBe(false);
-    expect(readdirSync(join(root, "big")).length).toBe(3000);
+    expect(readdirSync(join(root, "big")).length).toBe(6000);
   }, 60_000);
 });
 
