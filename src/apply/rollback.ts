@@ -34,6 +34,8 @@ export interface RunOptions {
   track?: { store: RunStore; planFile?: string };
   /** For a down plan: the run whose backup payloads its `$backup` references name. */
   backups?: BackupStore;
+  /** false: no batched ops (every change runs its own ops); see ApplyOptions.batch. */
+  batch?: boolean;
   /** Roll back what the run applied when a change fails or a (re)started service is not active `waitMs` later. */
   rollbackOnFailure?: { waitMs: number };
 }
@@ -55,7 +57,7 @@ interface Applied {
 const now = () => new Date().toISOString();
 
 async function applyTracked(plan: Plan, o: RunOptions): Promise<Applied> {
-  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.underLock ? { underLock: o.underLock } : {}), ...(o.backups ? { backups: o.backups } : {}) };
+  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.underLock ? { underLock: o.underLock } : {}), ...(o.backups ? { backups: o.backups } : {}), ...(o.batch === false ? { batch: false } : {}) };
   if (!o.track) return { result: await applyPlan(plan, { ...base, ...(o.onEvent ? { onEvent: o.onEvent } : {}) }) };
   const { store } = o.track;
   const id = store.claim(plan.project, plan.direction);

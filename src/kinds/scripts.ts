@@ -340,8 +340,16 @@ while [ "$k" -le "$#" ]; do
   eval "path=\\\${gdir%/}/\\\${$k}"
   IFS= read -r tsize || tsize=
   case "$tsize" in ''|*[!0-9]*) echo "payload has no length header; \${gdir%/}/ left unchanged" >&2; exit 1 ;; esac
-  hk_ids "$path"
-  if out=$(head -c "$tsize" | { r=0; (
+  # Owner ids (a new pair is checked in a subshell first: an unknown owner refuses this group only).
+  if [ "$owner:$group" = "$last_og" ] || (hk_ids "$path"); then
+    hk_ids "$path"
+  else
+    head -c "$tsize" >/dev/null
+    owner=' '
+  fi
+  if [ "$owner" = ' ' ]; then
+    r=1 t= j=0
+  elif out=$(head -c "$tsize" | { r=0; (
   hk_walk
   j=0 last=
   while [ "$j" -lt "$n" ]; do
