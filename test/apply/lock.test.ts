@@ -22,13 +22,15 @@ describe("concurrent applies", () => {
   test("the second is refused naming the first run; the first finishes and releases the lock", async () => {
     const dir = tempDir("hostkit-lock-");
     const root = join(dir, "root");
-    // Batched writes put ~64 files in place per step: enough files that the apply is still running.
-    const config = bigProject(dir, 6000, 16 * 1024);
+    // Batched writes are fast: enough files that the first apply is still running, and the second one
+    // declares a single file (the lock is the root's), so it reaches the lock without planning 3,000.
+    const config = bigProject(dir, 3000, 16 * 1024);
+    const small = bigProject(dir, 1, 16, "small");
     const first = spawnApply([config, "--root", root, "--confirm"]);
     const holder = await until(() => lockHolder(root), 20_000, "the first apply to take the lock");
     expect(holder.pid).toBe(first.proc.pid);
 
-    const second = await hostkit(["apply", config, "--root", root, "--confirm"]);
+    const second = await hostkit(["apply", small, "--root", root, "--confirm"]);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(`another apply holds the host lock: run ${holder.runId} (pid ${first.proc.pid} on ${hostname()}`);
     expect(second.stderr).not.toContain("applying");
@@ -37,7 +39,7 @@ describe("concurrent applies", () => {
     expect(done.code).toBe(0);
     expect((done.stdout + done.stderr).includes(`applied: run ${holder.runId}`)).toBe(true);
     expect(existsSync(rootLock(root))).toBe(false);
-    expect(readdirSync(join(root, "big")).length).toBe(6000);
+    expect(readdirSync(join(root, "big")).length).toBe(3000);
   }, 60_000);
 });
 
