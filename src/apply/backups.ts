@@ -17,8 +17,8 @@ import { kindOf } from "../kinds/registry.ts";
 import { BACKUP_ID, type BackupId, type TargetCtx } from "../model/kind.ts";
 import { READ_PREVIOUS_PART } from "../kinds/scripts.ts";
 
-/** A backup is read from the target in parts of this size. */
-const PART = 32 << 20;
+/** A backup is read from the target in parts of this size (each part is held while it is written). */
+const PART = 8 << 20;
 import { text, type Runner } from "../targets/runner.ts";
 
 /** What a run record keeps about one backup (no content). */
