@@ -15,7 +15,7 @@ import { backupCandidate, type BackupRef } from "../plan/down.ts";
 import { sha256 } from "../kinds/file.ts";
 import { kindOf } from "../kinds/registry.ts";
 import { BACKUP_ID, type BackupId, type TargetCtx } from "../model/kind.ts";
-import { READ_PREVIOUS_PART } from "../kinds/scripts.ts";
+import { READ_PREVIOUS_PART } from "../kinds/scripts-batch.ts";
 
 /** A backup is read from the target in parts of this size (each part is held while it is written). */
 const PART = 8 << 20;

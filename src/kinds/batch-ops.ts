@@ -5,7 +5,7 @@
  */
 import type { BatchOp, Op, Payload, ProbeOutput } from "../model/kind.ts";
 import { text } from "../targets/runner.ts";
-import { MAKE_DIRS, WRITE_FILES } from "./scripts.ts";
+import { MAKE_DIRS, WRITE_FILES } from "./scripts-batch.ts";
 
 export interface WriteItem {
   /** Index of the change (in the list given to opsBatch). */

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeDirsOps, okPrefix, writeFilesOps, type WriteItem } from "../../src/kinds/batch-ops.ts";
-import { READ_PREVIOUS_PART } from "../../src/kinds/scripts.ts";
+import { READ_PREVIOUS_PART } from "../../src/kinds/scripts-batch.ts";
 import { payloadStream, framedStream } from "../../src/apply/payload.ts";
 import { SecretResolver } from "../../src/apply/secrets.ts";
 import { localRunner } from "../../src/targets/local.ts";
