@@ -5,13 +5,14 @@
  */
 import type { Change, Plan } from "../model/plan.ts";
 import { HostKitError } from "../model/errors.ts";
-import type { Op, Payload, TargetCtx } from "../model/kind.ts";
-import { renderEnvFile } from "../render/dotenv.ts";
-import { text, TransportError, type Runner } from "../targets/runner.ts";
+import type { BatchOp, Op, Payload, TargetCtx } from "../model/kind.ts";
+import { streamBytes, text, TransportError, type ExecResult, type Runner } from "../targets/runner.ts";
+import { framedStream, payloadStream } from "./payload.ts";
+import { batchOps, progressOf, runEnd } from "./batch.ts";
 import { acquireLock, releaseLock } from "./lock.ts";
 import { opsFor } from "./ops.ts";
 import { SecretResolver } from "./secrets.ts";
-import { readBackup, type BackupStore } from "./backups.ts";
+import type { BackupStore } from "./backups.ts";
 import { recordPending, writeRecordOp } from "../plan/managed.ts";
 
 export type ChangeStatus = "applied" | "skipped" | "failed" | "pending";
@@ -59,6 +60,8 @@ export interface ApplyOptions {
    * firewall reload); rejects when that fails within `timeoutMs`. Absent: such ops fail.
    */
   reconnect?: (timeoutMs: number) => Promise<void>;
+  /** false: every change runs its own ops, one by one (default: runs of independent changes of a kind with `opsBatch` are batched). */
+  batch?: boolean;
   /** The tracked run whose backup payloads a down plan's `$backup` references name (by id, in its own directory). */
   backups?: BackupStore;
 }
@@ -69,22 +72,22 @@ export function newRunId(project: string, direction: string, now = new Date()): 
   return `${stamp}-${project}-${direction}`;
 }
 
-export function payloadBytes(p: Payload, resolver: SecretResolver, backups?: BackupStore): Uint8Array {
-  if ("text" in p) return new TextEncoder().encode(p.text);
-  if ("base64" in p) return Buffer.from(p.base64, "base64");
-  if ("envFile" in p) return new TextEncoder().encode(renderEnvFile(p.envFile, (ref) => resolver.resolve(ref)));
-  if ("backup" in p) return readBackup(backups, p.backup);
-  throw new HostKitError({ message: `payload ${Object.keys(p)[0]} must be resolved before apply` });
+/** A payload's bytes, whole (small payloads: tests and callers outside the applier). */
+export async function payloadBytes(p: Payload, resolver: SecretResolver, backups?: BackupStore): Promise<Uint8Array> {
+  return streamBytes(payloadStream(p, resolver, backups));
 }
 
-/** A sized payload starts with its length on one line, so a write cut short is refused by the target. */
-function framed(bytes: Uint8Array, sized: boolean | undefined): Uint8Array {
-  if (!sized) return bytes;
-  const head = new TextEncoder().encode(`${bytes.length}\n`);
-  const out = new Uint8Array(head.length + bytes.length);
-  out.set(head, 0);
-  out.set(bytes, head.length);
-  return out;
+/** Run one op; its payload is streamed to stdin. Returns the result, or throws as the runner does. */
+async function execOp(op: Op, runner: Runner, resolver: SecretResolver, backups?: BackupStore): Promise<ExecResult> {
+  const stdin = op.stdin ? framedStream(payloadStream(op.stdin, resolver, backups), op.sizedStdin) : undefined;
+  return runner.exec(op.argv, stdin ? { stdin } : {});
+}
+
+/** An op's failure as one line: label, exit code, and the command's own (scrubbed) words. */
+function opError(op: Op, res: ExecResult, resolver: SecretResolver): string {
+  // Scrubbed raw, line by line and joined (see scrubOutput); the label and exit code are ours.
+  const err = resolver.scrubOutput(text(res.stderr).trim() || text(res.stdout).trim());
+  return `${resolver.scrub(op.label)}: exit ${res.code}${err ? `: ${err}` : ""}`;
 }
 
 async function runOp(op: Op, runner: Runner, resolver: SecretResolver, backups?: BackupStore, reconnect?: ApplyOptions["reconnect"]): Promise<string | undefined> {
@@ -93,12 +96,13 @@ async function runOp(op: Op, runner: Runner, resolver: SecretResolver, backups?:
     const err = await reconnect(op.reconnect.timeoutMs).then(() => undefined, (e: unknown) => (e as Error)?.message ?? String(e));
     return err === undefined ? undefined : `${op.label}: ${resolver.scrub(err)}; ${op.reconnect.failure}`;
   }
-  const stdin = op.stdin ? framed(payloadBytes(op.stdin, resolver, backups), op.sizedStdin) : undefined;
-  const res = await runner.exec(op.argv, stdin ? { stdin } : {});
-  if (res.code === 0) return undefined;
-  // Scrubbed raw, line by line and joined (see scrubOutput); the label and exit code are ours.
-  const err = resolver.scrubOutput(text(res.stderr).trim() || text(res.stdout).trim());
-  return `${resolver.scrub(op.label)}: exit ${res.code}${err ? `: ${err}` : ""}`;
+  const res = await execOp(op, runner, resolver, backups);
+  return res.code === 0 ? undefined : opError(op, res, resolver);
+}
+
+/** An exception while applying, as the one line a result carries. */
+function errorLine(e: unknown, resolver: SecretResolver): string {
+  return resolver.scrub(e instanceof TransportError ? `connection lost: ${e.message}` : e instanceof HostKitError ? e.message : String((e as Error)?.message ?? e));
 }
 
 /**
@@ -130,45 +134,33 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   }
   emit({ type: "apply.start", runId, project: plan.project, target: plan.target.name, changes: todo.length });
   let status: ApplyResult["status"] = "ok";
-  let transportLost = false;
+  const ctx: StepCtx = { opts, emit, resolver, transportLost: false };
   try {
-    for (const [i, change] of todo.entries()) {
+    for (let i = 0; i < todo.length; ) {
       if (opts.signal?.aborted) {
         status = "interrupted";
         break;
       }
-      const result = results[i]!;
-      const t0 = performance.now();
-      emit({ type: "change.start", key: change.key, action: change.action, reason: change.reason });
-      const ops = opsFor(change, opts.ctx);
-      let error: string | undefined;
-      let ran = 0;
-      try {
-        if (opts.beforeChange && ops.some((o) => !o.skip)) await opts.beforeChange(change);
-        for (const op of ops) {
-          emit({ type: "op", key: change.key, label: op.label, ...(op.skip ? { skipped: op.skip } : {}) });
-          if (op.skip) continue;
-          ran++;
-          error = await runOp(op, opts.runner, resolver, opts.backups, opts.reconnect);
-          if (error) break;
+      const end = runEnd(todo, i);
+      const bops = end - i > 1 && opts.batch !== false ? batchOps(todo.slice(i, end), opts.ctx) : undefined;
+      let ok: boolean;
+      if (bops) {
+        ok = await applyBatch(todo.slice(i, end), results.slice(i, end), bops, ctx);
+        // Ctrl-C stopped the batch between two of its ops: the rest of it is not applied.
+        if (ok && results.slice(i, end).some((r) => r.status === "pending")) {
+          status = "interrupted";
+          break;
         }
-      } catch (e) {
-        if (e instanceof TransportError) transportLost = true;
-        error = resolver.scrub(e instanceof TransportError ? `connection lost: ${e.message}` : e instanceof HostKitError ? e.message : String((e as Error)?.message ?? e));
+        i = end;
+      } else {
+        ok = await applyOne(todo[i]!, results[i]!, ctx);
+        i++;
       }
-      const ms = Math.round(performance.now() - t0);
-      if (error) {
-        result.status = "failed";
-        result.error = error;
-        result.ms = ms;
-        emit({ type: "change.failed", key: change.key, error });
+      if (!ok) {
         // A terminal's Ctrl-C reaches the running step too: that is an interrupted run, not a failed one.
         status = opts.signal?.aborted ? "interrupted" : "failed";
         break;
       }
-      result.status = ran === 0 && ops.length > 0 ? "skipped" : "applied";
-      result.ms = ms;
-      emit({ type: "change.done", key: change.key, status: result.status === "skipped" ? "skipped" : "applied", ms });
     }
     if (status === "ok" && writeRecord && !opts.signal?.aborted) {
       emit({ type: "op", key: "hostkit:managed", label: writeRecord.label });
@@ -180,7 +172,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       }
     }
   } finally {
-    if (!transportLost) {
+    if (!ctx.transportLost) {
       try {
         await releaseLock(opts.runner, opts.ctx, runId);
       } catch {
@@ -191,4 +183,109 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   const count = (s: ChangeStatus) => results.filter((r) => r.status === s).length;
   emit({ type: "apply.done", runId, status, applied: count("applied") + count("skipped"), failed: count("failed"), pending: count("pending") });
   return { runId, status, results };
+}
+
+interface StepCtx {
+  opts: ApplyOptions;
+  emit: (e: ApplyEvent) => void;
+  resolver: SecretResolver;
+  transportLost: boolean;
+}
+
+/** One change, its ops one after another. Returns false when it failed. */
+async function applyOne(change: Change, result: ChangeResult, x: StepCtx): Promise<boolean> {
+  const { opts, emit, resolver } = x;
+  const t0 = performance.now();
+  emit({ type: "change.start", key: change.key, action: change.action, reason: change.reason });
+  const ops = opsFor(change, opts.ctx);
+  let error: string | undefined;
+  let ran = 0;
+  try {
+    if (opts.beforeChange && ops.some((o) => !o.skip)) await opts.beforeChange(change);
+    for (const op of ops) {
+      emit({ type: "op", key: change.key, label: op.label, ...(op.skip ? { skipped: op.skip } : {}) });
+      if (op.skip) continue;
+      ran++;
+      error = await runOp(op, opts.runner, resolver, opts.backups, opts.reconnect);
+      if (error) break;
+    }
+  } catch (e) {
+    if (e instanceof TransportError) x.transportLost = true;
+    error = errorLine(e, resolver);
+  }
+  const ms = Math.round(performance.now() - t0);
+  if (error) {
+    Object.assign(result, { status: "failed", error, ms });
+    emit({ type: "change.failed", key: change.key, error });
+    return false;
+  }
+  result.status = ran === 0 && ops.length > 0 ? "skipped" : "applied";
+  result.ms = ms;
+  emit({ type: "change.done", key: change.key, status: result.status === "skipped" ? "skipped" : "applied", ms });
+  return true;
+}
+
+/**
+ * Consecutive independent changes of one kind through its batched ops. Every change is started (and,
+ * when tracked, backed up) before the first op runs; each op says how many of the changes it covers it
+ * completed. A change is applied when all its ops completed it; on a failure the change the failing op
+ * was at fails, changes an op already touched are reported failed as partly applied, the rest stay
+ * pending — exactly what happened, change by change.
+ */
+async function applyBatch(run: Change[], results: ChangeResult[], ops: BatchOp[], x: StepCtx): Promise<boolean> {
+  const { opts, emit, resolver } = x;
+  const t0 = performance.now();
+  const progress = progressOf(run.length, ops);
+  const ran = new Array<number>(run.length).fill(0);
+  for (const c of run) emit({ type: "change.start", key: c.key, action: c.action, reason: c.reason });
+  let error: string | undefined;
+  let failedAt: number | undefined;
+  try {
+    if (opts.beforeChange) {
+      const live = new Set(ops.filter((o) => !o.skip).flatMap((o) => o.covers));
+      for (const [i, c] of run.entries()) {
+        failedAt = i;
+        if (live.has(i)) await opts.beforeChange(c);
+      }
+      failedAt = undefined;
+    }
+    for (const [k, op] of ops.entries()) {
+      // Ctrl-C stops between the ops of a batch, as between changes (the current op finishes).
+      if (k > 0 && opts.signal?.aborted) break;
+      emit({ type: "op", key: run[op.covers[0]!]!.key, label: op.label, ...(op.skip ? { skipped: op.skip } : {}) });
+      let n = op.covers.length;
+      if (!op.skip) {
+        for (const i of op.covers) ran[i]!++;
+        const res = await execOp(op, opts.runner, resolver, opts.backups);
+        n = Math.min(op.covers.length, op.completed ? op.completed(res) : res.code === 0 ? op.covers.length : 0);
+        // Said in the failing change's own words ("write file /x: exit 4: refusing /x: …").
+        const named = op.labelOf && n < op.covers.length ? { ...op, label: op.labelOf(n) } : op;
+        if (res.code !== 0) error = opError(named, res, resolver);
+        else if (n < op.covers.length) error = `${resolver.scrub(named.label)}: completed ${n} of ${op.covers.length}`;
+      }
+      for (const i of op.covers.slice(0, n)) progress.done[i]!++;
+      if (error) {
+        failedAt = op.covers[n] ?? op.covers[0];
+        break;
+      }
+    }
+  } catch (e) {
+    if (e instanceof TransportError) x.transportLost = true;
+    error = errorLine(e, resolver);
+    failedAt ??= run.findIndex((_, i) => progress.done[i]! < progress.needed[i]!);
+  }
+  const ms = Math.round(performance.now() - t0);
+  for (const [i, c] of run.entries()) {
+    const result = results[i]!;
+    if (progress.done[i] === progress.needed[i] && !(error && i === failedAt)) {
+      result.status = ran[i] === 0 && progress.needed[i]! > 0 ? "skipped" : "applied";
+      result.ms = ms;
+      emit({ type: "change.done", key: c.key, status: result.status === "skipped" ? "skipped" : "applied", ms });
+    } else if (i === failedAt || progress.done[i]! > 0) {
+      const why = i === failedAt ? error! : `partly applied: ${error ? `stopped by the failure of ${run[failedAt ?? 0]!.key}` : "interrupted"}`;
+      Object.assign(result, { status: "failed", error: why, ms });
+      emit({ type: "change.failed", key: c.key, error: why });
+    }
+  }
+  return !error;
 }

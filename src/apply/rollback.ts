@@ -36,6 +36,8 @@ export interface RunOptions {
   backups?: BackupStore;
   /** See ApplyOptions.reconnect. */
   reconnect?: (timeoutMs: number) => Promise<void>;
+  /** false: no batched ops (every change runs its own ops); see ApplyOptions.batch. */
+  batch?: boolean;
   /** Roll back what the run applied when a change fails or a (re)started service is not active `waitMs` later. */
   rollbackOnFailure?: { waitMs: number };
 }
@@ -57,7 +59,7 @@ interface Applied {
 const now = () => new Date().toISOString();
 
 async function applyTracked(plan: Plan, o: RunOptions): Promise<Applied> {
-  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.underLock ? { underLock: o.underLock } : {}), ...(o.backups ? { backups: o.backups } : {}), ...(o.reconnect ? { reconnect: o.reconnect } : {}) };
+  const base = { runner: o.runner, ctx: o.ctx, ...(o.signal ? { signal: o.signal } : {}), ...(o.breakLock ? { breakLock: true } : {}), ...(o.resolver ? { resolver: o.resolver } : {}), ...(o.underLock ? { underLock: o.underLock } : {}), ...(o.backups ? { backups: o.backups } : {}), ...(o.reconnect ? { reconnect: o.reconnect } : {}), ...(o.batch === false ? { batch: false } : {}) };
   if (!o.track) return { result: await applyPlan(plan, { ...base, ...(o.onEvent ? { onEvent: o.onEvent } : {}) }) };
   const { store } = o.track;
   const id = store.claim(plan.project, plan.direction);

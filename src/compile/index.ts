@@ -134,7 +134,7 @@ function compileItem(project: ProjectDecl, item: ItemDecl, subject: string, scop
           type: "file",
           id: item.path,
           path: item.path,
-          ...(item.content !== undefined ? { content: item.content } : { contentBase64: item.contentBase64 }),
+          ...(item.contentSource ? { contentSource: item.contentSource } : item.content !== undefined ? { content: item.content } : { contentBase64: item.contentBase64 }),
           owner,
           group: o.group ?? scope.groupOf(owner),
           mode: mode(o.mode, 0o644, subject, item.source),

@@ -2,6 +2,7 @@
  * @internal Declarations: what the DSL records, as plain data with source locations. `compile`
  * turns them into resources.
  */
+import type { ContentSource } from "../model/kind.ts";
 import type { SecretRef } from "../model/secret.ts";
 import type { SourceLoc } from "../model/source.ts";
 import type * as O from "./options.ts";
@@ -30,7 +31,7 @@ export type ItemDecl =
   | { kind: "account"; source: SourceLoc; name: string; opts: O.AccountOptions }
   | { kind: "storage"; source: SourceLoc; name: string; path: string; opts: O.StorageOptions }
   | { kind: "directory"; source: SourceLoc; path: string; opts: O.DirectoryOptions }
-  | { kind: "file"; source: SourceLoc; path: string; content?: string; contentBase64?: string; opts: O.FileOptions }
+  | { kind: "file"; source: SourceLoc; path: string; content?: string; contentBase64?: string; contentSource?: ContentSource; opts: O.FileOptions }
   | { kind: "env"; source: SourceLoc; name?: string; path: string; opts: O.EnvOptions }
   | { kind: "daemon"; source: SourceLoc; unit: string; opts: O.DaemonOptions }
   | { kind: "timer"; source: SourceLoc; name: string; unit: string; opts: O.TimerOptions }

@@ -8,7 +8,7 @@ import { callerLocation } from "./location.ts";
 import * as O from "./options.ts";
 import { parseOptions } from "./validate.ts";
 import { checkUnitName } from "./names.ts";
-import { asContent } from "../model/content.ts";
+import { asContent, sourceRef } from "../model/content.ts";
 import { SymlinkOptionsSchema, type SymlinkOptions } from "../kinds/symlink.ts";
 import { hostPath } from "./paths.ts";
 import { isDeclaration, type Declaration } from "../model/provider.ts";
@@ -66,6 +66,10 @@ export function itemMethods(label: string, add: (i: ItemDecl) => void, project: 
       if (parsed.source !== undefined) {
         const from = isAbsolute(parsed.source) ? parsed.source : resolve(dirname(resolve(source.file)), parsed.source);
         try {
+          // A large source is not carried in the resource (nor in plans and run records): a reference,
+          // streamed from here at apply time and verified against this sha256.
+          const ref = sourceRef(from);
+          if (ref) return add({ kind: "file", source, path: p, contentSource: ref, opts: parsed });
           bytes = readFileSync(from);
         } catch (e) {
           throw new HostKitError({ subject, key: "source", source, message: `cannot read ${from}: ${(e as Error).message}` });

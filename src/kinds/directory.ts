@@ -6,6 +6,8 @@ import { MAKE_DIR } from "./scripts.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
 import { defineKind, onTarget, type Inverse , type KindChange } from "../model/kind.ts";
 import { removeOp } from "./file.ts";
+import { makeDirsOps, type DirItem } from "./batch-ops.ts";
+import type { BatchOp } from "../model/kind.ts";
 
 export const DirectorySchema = v.strictObject({
   ...BASE,
@@ -21,6 +23,8 @@ export const DirectorySchema = v.strictObject({
   rollback: RollbackSchema,
 });
 export type Directory = v.InferOutput<typeof DirectorySchema>;
+
+type DirMeta = { owner: string; group: string; mode: number };
 
 export const directory = defineKind<Directory, PathStat>({
   type: "directory",
@@ -46,8 +50,18 @@ export const directory = defineKind<Directory, PathStat>({
       if (r.rollback === "delete") return [removeOp(`remove directory ${r.path} and its contents`, r.path, "tree", r, ctx.root)];
       return [removeOp(`remove directory ${r.path} (if empty)`, r.path, "dir", r, ctx.root)];
     }
-    const a = change.after as { owner: string; group: string; mode: number };
+    const a = change.after as DirMeta;
     return [{ label: `${change.action} directory ${r.path}`, argv: ["sh", "-c", MAKE_DIR, "hostkit-mkdir", r.path, a.mode.toString(8), a.owner, a.group, ctx.root ?? "", r.unsafeParents ? "1" : "0"] }];
+  },
+  opsBatch(changes, ctx) {
+    const items: DirItem[] = [];
+    const rest: BatchOp[] = [];
+    changes.forEach((c, index) => {
+      const r = c.resource!;
+      if (c.action === "delete") rest.push(...directory.ops(c, ctx).map((o) => ({ ...o, covers: [index] })));
+      else items.push({ index, path: r.path, ...(c.after as DirMeta), ...(r.unsafeParents ? { unsafeParents: true } : {}) });
+    });
+    return [...makeDirsOps(items, ctx.root), ...rest];
   },
   writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
   down: {

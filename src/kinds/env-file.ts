@@ -15,7 +15,8 @@ import { renderEnvFileMasked } from "../render/dotenv.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
 import { fileProbe, fileProbeBatch, parseFileFact, removeOp, writeOp } from "./file.ts";
 import { metaDiffs, type PathStat } from "./stat.ts";
-import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse , type KindChange } from "../model/kind.ts";
+import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse , type KindChange, type Payload, type BatchOp, type Kind, type Op } from "../model/kind.ts";
+import { batchWrites } from "./batch-ops.ts";
 
 export const EnvFileSchema = v.strictObject({
   ...BASE,
@@ -64,7 +65,12 @@ function compareSecrets(r: EnvFile, parsed: Record<string, string>): { secretCha
   return { ...(changed.length ? { secretChanged: changed.sort() } : {}), ...(uncompared.length ? { secretUncompared: uncompared.sort() } : {}) };
 }
 
-export const envFile = defineKind<EnvFile, EnvFileFact>({
+/** A down plan's backup, else the declared entries (secrets resolved by the applier, at apply time only). */
+function envPayload(c: KindChange<EnvFile>): Payload {
+  return backupPayload(c.after?.content) ?? { envFile: { set: c.resource!.set, secret: c.resource!.secret } };
+}
+
+export const envFile: Kind<EnvFile, EnvFileFact> = defineKind<EnvFile, EnvFileFact>({
   type: "env_file",
   schema: EnvFileSchema,
   probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
@@ -102,8 +108,10 @@ export const envFile = defineKind<EnvFile, EnvFileFact>({
   ops(change, ctx) {
     const r = change.resource!;
     if (change.action === "delete") return [removeOp(`remove env file ${r.path}`, r.path, "file", r, ctx.root)];
-    return [writeOp(`write env file ${r.path}`, r.path, backupPayload(change.after?.content) ?? { envFile: { set: r.set, secret: r.secret } }, r, ctx.root)];
+    return [writeOp(`write env file ${r.path}`, r.path, envPayload(change), r, ctx.root)];
   },
+  opsBatch: (changes, ctx): BatchOp[] =>
+    batchWrites(changes, ctx.root, (c, index) => (c.action === "delete" ? undefined : { index, label: `write env file ${c.resource!.path}`, path: c.resource!.path, payload: envPayload(c), mode: c.resource!.mode, owner: c.resource!.owner, group: c.resource!.group, ...(c.resource!.unsafeParents ? { unsafeParents: true } : {}) }), (c): Op[] => envFile.ops(c, ctx)),
   writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
   down: {
     invert: invertEnvFile,

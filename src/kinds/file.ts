@@ -4,8 +4,9 @@ import * as v from "valibot";
 import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
 import { text } from "../targets/runner.ts";
 import { REMOVE_PATH, WRITE_FILE } from "./scripts.ts";
+import { batchWrites } from "./batch-ops.ts";
 import { metaDiffs, parseStat, splitStatMany, statManyProbe, statProbe, type PathStat } from "./stat.ts";
-import { backupPayload, defineKind, onTarget, type BackupId, type Inverse, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx , type KindChange } from "../model/kind.ts";
+import { backupPayload, defineKind, onTarget, type BackupId, type Inverse, type BatchOp, type Kind, type Op, type Payload, type ProbeBatch, type ProbeOutput, type TargetCtx , type KindChange } from "../model/kind.ts";
 import { aspects, backupRef, deleteCreated, metaOf, sameKey, withoutContent, type Rec } from "./inverse.ts";
 import { binarySummary, contentDiff, contentText } from "../plan/text-diff.ts";
 import { asContent, contentBytes } from "../model/content.ts";
@@ -17,6 +18,8 @@ export const FileSchema = v.strictObject({
   path: AbsPath,
   content: v.optional(v.string()),
   contentBase64: v.optional(v.string()),
+  /** Content too large to carry (a big `source:`): streamed from the controller at apply time, verified by sha256. */
+  contentSource: v.optional(v.strictObject({ path: v.string(), sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)), size: v.pipe(v.number(), v.integer(), v.minValue(0)) })),
   owner: v.string(),
   group: v.string(),
   mode: v.number(),
@@ -186,7 +189,7 @@ export function removeOp(label: string, path: string, kind: "file" | "dir" | "tr
   return { label, argv: ["sh", "-c", REMOVE_PATH, "hostkit-remove", path, kind, root ?? "", meta.owner ?? "root", meta.unsafeParents ? "1" : "0"] };
 }
 
-export const file = defineKind<FileRes, FileFact>({
+export const file: Kind<FileRes, FileFact> = defineKind<FileRes, FileFact>({
   type: "file",
   schema: FileSchema,
   probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
@@ -195,7 +198,7 @@ export const file = defineKind<FileRes, FileFact>({
   parse: (_r, out, facts, ctx) => withoutPrivateContent(parseFileFact(out, facts, ctx)),
   basis: (f) => ({ ...f, content: undefined, contentBase64: undefined, contentHidden: undefined }),
   diff(r, f) {
-    const want = sha256(contentBytes(r));
+    const want = r.contentSource?.sha256 ?? sha256(contentBytes(r));
     const after = { sha256: want, owner: r.owner, group: r.group, mode: r.mode };
     const before = beforeOf(f);
     if (!f.exists) return { action: "create", reason: "file does not exist", before, after };
@@ -207,9 +210,10 @@ export const file = defineKind<FileRes, FileFact>({
   ops(change, ctx) {
     const r = change.resource!;
     if (change.action === "delete") return [removeOp(`remove file ${r.path}`, r.path, "file", r, ctx.root)];
-    const payload: Payload = backupPayload(change.after?.content) ?? (r.content !== undefined ? { text: r.content } : { base64: r.contentBase64 ?? "" });
-    return [writeOp(`write file ${r.path}`, r.path, payload, r, ctx.root)];
+    return [writeOp(`write file ${r.path}`, r.path, filePayload(change), r, ctx.root)];
   },
+  opsBatch: (changes, ctx): BatchOp[] =>
+    batchWrites(changes, ctx.root, (c, index) => (c.action === "delete" ? undefined : { index, label: `write file ${c.resource!.path}`, path: c.resource!.path, payload: filePayload(c), ...metaOfRes(c.resource!) }), (c): Op[] => file.ops(c, ctx)),
   writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
   down: {
     invert: invertFile,
@@ -221,12 +225,23 @@ export const file = defineKind<FileRes, FileFact>({
     if (c.action === "delete" || c.action === "run") return [];
     const r = c.resource as FileRes | undefined;
     // The declared content, else what `after` carries (a down change restoring text from a backup).
+    if (r?.contentSource) return [paint(2, `    (${r.contentSource.size} bytes from ${r.contentSource.path}, sha256 ${r.contentSource.sha256.slice(0, 12)}…; not shown)`)];
     const newText = r?.content ?? (r?.contentBase64 !== undefined ? binarySummary(r.contentBase64) : contentText(c.after));
     return contentDiff(c.before, newText, c.after?.sha256, paint);
   },
-  render: (r) => r.content ?? Buffer.from(r.contentBase64 ?? "", "base64").toString("latin1"),
+  render: (r) => (r.contentSource ? undefined : (r.content ?? Buffer.from(r.contentBase64 ?? "", "base64").toString("latin1"))),
   describe: (r) => `${r.mode.toString(8).padStart(4, "0")} ${r.owner}:${r.group}`,
 });
+
+/** What a file change writes: a down plan's backup, else the declared content (text, bytes, or a large source streamed from the controller). */
+function filePayload(c: KindChange<FileRes>): Payload {
+  const r = c.resource!;
+  return backupPayload(c.after?.content) ?? (r.contentSource ? { source: r.contentSource } : r.content !== undefined ? { text: r.content } : { base64: r.contentBase64 ?? "" });
+}
+
+function metaOfRes(r: { mode: number; owner: string; group: string; unsafeParents?: boolean }) {
+  return { mode: r.mode, owner: r.owner, group: r.group, ...(r.unsafeParents ? { unsafeParents: true } : {}) };
+}
 
 /** What a re-read can confirm of a file: its hash, owner, group and mode. */
 function fileState(x: Rec): Rec {

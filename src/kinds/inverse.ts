@@ -34,8 +34,8 @@ export function aspects(from: Rec, to: Rec): string[] {
   return out;
 }
 
-export function withoutContent<R extends { content?: string; contentBase64?: string }>(r: R): R {
-  const { content: _c, contentBase64: _b, ...rest } = r;
+export function withoutContent<R extends { content?: string; contentBase64?: string; contentSource?: unknown }>(r: R): R {
+  const { content: _c, contentBase64: _b, contentSource: _s, ...rest } = r;
   return rest as R;
 }
 

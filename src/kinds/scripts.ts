@@ -8,7 +8,7 @@
  * ROOT/etc/group (an offline tree); `root` is uid/gid 0 even when the tree has no passwd yet.
  * Expects $owner $group $root; sets $ids to "uid:gid" (or "owner:group" for the live system).
  */
-const OWNER_IDS = `if [ -n "$root" ]; then
+export const OWNER_IDS = `if [ -n "$root" ]; then
   for f in "$root/etc" "$root/etc/passwd" "$root/etc/group"; do
     [ ! -L "$f" ] || { echo "refusing $1: \${f#"$root"} is a symbolic link; the tree's accounts are not read through links" >&2; exit 4; }
   done
@@ -38,7 +38,7 @@ fi`;
  * target swapped in meanwhile. Sets $dir (the parent, as a host path) and $base (the last name).
  * With create=0 and a missing parent, exits 0 when $missing_ok=1 (nothing to remove), else refuses.
  */
-const WALK = `hk_refuse() { printf 'refusing %s: %s\\n' "$path" "$1" >&2; exit 4; }
+export const WALK = `hk_refuse() { printf 'refusing %s: %s\\n' "$path" "$1" >&2; exit 4; }
 case $path in /*) ;; *) hk_refuse "not an absolute path" ;; esac
 # The root itself is the canonical path the controller resolved (--root is realpath'd): a new tree is made here.
 [ -z "$root" ] || [ "$create" != 1 ] || [ -e "$root" ] || [ -L "$root" ] || mkdir -p -- "$root"

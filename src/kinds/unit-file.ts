@@ -10,7 +10,8 @@ import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
 import { removeOp, sha256, writeOp } from "./file.ts";
 import { SAFE_SYSTEMCTL } from "./scripts.ts";
-import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse, type Kind, type Op, type ProbeBatch, type TargetCtx , type KindChange } from "../model/kind.ts";
+import { writeFilesOps, type WriteItem } from "./batch-ops.ts";
+import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse, type BatchOp, type Kind, type Op, type Payload, type ProbeBatch, type TargetCtx , type KindChange } from "../model/kind.ts";
 import { contentDiff, contentText } from "../plan/text-diff.ts";
 
 /** One unit file section: ordered `[directive, value]` pairs (a directive may repeat). */
@@ -67,6 +68,21 @@ function systemctl(ctx: TargetCtx, ...args: string[]): string[] {
 }
 
 /** systemctl that creates or removes enable links: offline, only after checking no unit directory is a link. */
+/** What a create/update of a unit does: write its file (with this payload), enable it (with these flags), disable it. */
+function unitWork(change: KindChange<Unit>, ctx: TargetCtx): { write?: Payload; enable?: string[]; disable?: boolean } {
+  const before = change.before as { content?: string; enabled?: string } | undefined;
+  const after = change.after as { content: string | { $backup: unknown }; enabled: string };
+  const written = before?.content !== after.content;
+  // A unit file written by this plan is followed by the plan's one daemon-reload, so enabling it need not
+  // reload the manager itself (each reload costs ~150 ms; five new units would pay it five times).
+  const noReload = written && !ctx.root ? ["--no-reload"] : [];
+  return {
+    ...(written ? { write: backupPayload(after.content) ?? { text: after.content as string } } : {}),
+    ...(after.enabled === "enabled" && before?.enabled !== "enabled" ? { enable: noReload } : {}),
+    ...(after.enabled === "disabled" && before?.enabled === "enabled" ? { disable: true } : {}),
+  };
+}
+
 function linkingSystemctl(ctx: TargetCtx, ...args: string[]): string[] {
   return ctx.root ? ["sh", "-c", SAFE_SYSTEMCTL, "hostkit-systemctl", ctx.root, ...args] : ["systemctl", ...args];
 }
@@ -177,7 +193,7 @@ function unitProbeBatch<R extends Unit>(rs: R[], ctx: TargetCtx): ProbeBatch {
 }
 
 function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["schema"]): Kind<R, UnitFact> {
-  return defineKind<R, UnitFact>({
+  const kind: Kind<R, UnitFact> = defineKind<R, UnitFact>({
     type,
     schema,
     probe: (r, ctx) => {
@@ -216,17 +232,31 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
           removeOp(`remove unit file ${r.name}`, path, "file", {}, ctx.root),
         ];
       }
-      const before = change.before as { content?: string; enabled?: string } | undefined;
-      const after = change.after as { content: string | { $backup: unknown }; enabled: string };
+      const w = unitWork(change, ctx);
       const ops: Op[] = [];
-      const written = before?.content !== after.content;
-      if (written) ops.push(writeOp(`write unit ${r.name}`, path, backupPayload(after.content) ?? { text: after.content as string }, { mode: 0o644, owner: "root", group: "root" }, ctx.root));
-      // A unit file written by this plan is followed by the plan's one daemon-reload, so enabling it need not
-      // reload the manager itself (each reload costs ~150 ms; five new units would pay it five times).
-      const noReload = written && !ctx.root ? ["--no-reload"] : [];
-      if (after.enabled === "enabled" && before?.enabled !== "enabled") ops.push({ label: `enable ${r.name}`, argv: linkingSystemctl(ctx, "enable", ...noReload, "--", r.name) });
-      if (after.enabled === "disabled" && before?.enabled === "enabled") ops.push({ label: `disable ${r.name}`, argv: linkingSystemctl(ctx, "disable", "--", r.name) });
+      if (w.write) ops.push(writeOp(`write unit ${r.name}`, path, w.write, { mode: 0o644, owner: "root", group: "root" }, ctx.root));
+      if (w.enable) ops.push({ label: `enable ${r.name}`, argv: linkingSystemctl(ctx, "enable", ...w.enable, "--", r.name) });
+      if (w.disable) ops.push({ label: `disable ${r.name}`, argv: linkingSystemctl(ctx, "disable", "--", r.name) });
       return ops;
+    },
+    /** Unit files written by one WRITE_FILES run, then ONE `systemctl enable` for every unit to enable (and one disable). */
+    opsBatch(changes, ctx): BatchOp[] {
+      const writes: WriteItem[] = [];
+      const enable = new Map<string, number[]>();
+      const disable: number[] = [];
+      const rest: BatchOp[] = [];
+      changes.forEach((c, index) => {
+        const r = c.resource!;
+        if (c.action === "delete") return rest.push(...kind.ops(c, ctx).map((o) => ({ ...o, covers: [index] })));
+        const w = unitWork(c, ctx);
+        if (w.write) writes.push({ index, label: `write unit ${r.name}`, path: `${UNIT_DIR}/${r.name}`, payload: w.write, mode: 0o644, owner: "root", group: "root" });
+        if (w.enable) enable.set(w.enable.join(" "), [...(enable.get(w.enable.join(" ")) ?? []), index]);
+        if (w.disable) disable.push(index);
+      });
+      const names = (ix: number[]) => ix.map((i) => changes[i]!.resource!.name);
+      const linking: BatchOp[] = [...enable].map(([flags, ix]) => ({ label: `enable ${ix.length} unit${ix.length === 1 ? "" : "s"}`, argv: linkingSystemctl(ctx, "enable", ...(flags ? flags.split(" ") : []), "--", ...names(ix)), covers: ix }));
+      if (disable.length) linking.push({ label: `disable ${disable.length} unit${disable.length === 1 ? "" : "s"}`, argv: linkingSystemctl(ctx, "disable", "--", ...names(disable)), covers: disable });
+      return [...writeFilesOps(writes, ctx.root), ...linking, ...rest];
     },
     down: {
       invert: invertUnit,
@@ -241,6 +271,7 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
     triggers: releaseChanged,
     unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [], reloadOn: r.type === "systemd_service" ? (r.reloadOn ?? []) : [] }),
   });
+  return kind;
 }
 
 /** The directives that say what a unit runs (its release), as opposed to how (restartSec, limits…). */

@@ -114,7 +114,24 @@ export type Payload =
   | { text: string }
   | { base64: string }
   | { envFile: { set: Record<string, string>; secret: Record<string, { $secret: { env: string } }> } }
-  | { backup: BackupId };
+  | { backup: BackupId }
+  /** A file on the controller (a large `source:`), read and sha256-verified while it is streamed at apply time. */
+  | { source: ContentSource }
+  /**
+   * The batched file writer's stdin (scripts.ts WRITE_FILES): per group, the length of a tar archive on
+   * one line, then the archive holding the group's files in order. Built and streamed by the applier.
+   */
+  | { archives: { name: string; mode: number; payload: Payload }[][] };
+
+/**
+ * File content too large to carry in a resource or a plan: where it is on the controller, its sha256
+ * and size. The bytes are streamed from there at apply time and refused unless they hash to `sha256`.
+ */
+export interface ContentSource {
+  path: string;
+  sha256: string;
+  size: number;
+}
 
 export interface Op {
   /** What the op does, for progress lines. */
@@ -136,6 +153,22 @@ export interface Op {
    * still works. Targets that cannot reconnect fail the op.
    */
   reconnect?: { timeoutMs: number; failure: string };
+}
+
+/**
+ * One op of a batch (Kind.opsBatch): it does part of the work of several changes at once. A change is
+ * applied when every op covering it has completed it; an op that fails stops the apply there.
+ */
+export interface BatchOp extends Op {
+  /** Indexes (into the changes given to opsBatch) this op works for, in the order it completes them. */
+  covers: number[];
+  /**
+   * How many of `covers` (a prefix, in order) the op completed, read from its output. Default: all of
+   * them when it exits 0, none otherwise.
+   */
+  completed?(out: ProbeOutput): number;
+  /** What this op does for the change at `covers[i]`, in that change's own words (for its failure message). */
+  labelOf?(i: number): string;
 }
 
 export interface ProbeBatch {
@@ -209,6 +242,15 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
   basis?(fact: F): unknown;
   /** Argv ops that make `change` true on the target. */
   ops(change: KindChange<R>, ctx: TargetCtx): Op[];
+  /**
+   * Optional batched form of `ops`: the ops of MANY changes of this kind, consecutive in the plan and
+   * independent of each other (none requires another), as a few ops (N files → one program reading
+   * one stream; N units → one `systemctl enable`). Must do exactly what running each change's `ops`
+   * would, with the same guarantees, and say through `covers`/`completed` which changes each op
+   * completed, so a failure mid-batch reports exactly which changes were applied. Returns undefined
+   * to let the applier run the changes one by one.
+   */
+  opsBatch?(changes: KindChange<R>[], ctx: TargetCtx): BatchOp[] | undefined;
   /** Down plans and their staleness. */
   down: {
     /** The inverse of an applied change (pure; from its before/after and the run's backups). */

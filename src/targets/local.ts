@@ -3,11 +3,40 @@
  * with `sudo -n`. A missing program is a result (code 127, like a shell), not an exception.
  */
 import { constants } from "node:os";
-import { TransportError, type ExecOptions, type ExecResult, type Runner } from "./runner.ts";
+import { isStream, TransportError, type ExecOptions, type ExecResult, type Runner, type StdinStream } from "./runner.ts";
 
 const encoder = new TextEncoder();
 /** After a timeout, SIGTERM first, SIGKILL this much later. */
 const KILL_GRACE_MS = 2000;
+
+/**
+ * Write a stream into a child's stdin, one chunk at a time (flushed before the next is read, so at
+ * most one chunk is held), then close it. The child exiting early (it refused) is not an error here:
+ * its exit status tells. A producer error is returned, after closing stdin short.
+ */
+async function feed(sink: Bun.FileSink, stream: StdinStream): Promise<Error | undefined> {
+  let failed: Error | undefined;
+  let open = true;
+  try {
+    for await (const chunk of stream.chunks()) {
+      if (!open) continue;
+      try {
+        sink.write(chunk);
+        await sink.flush();
+      } catch {
+        open = false; // EPIPE: the command stopped reading; drain the producer for its own checks
+      }
+    }
+  } catch (e) {
+    failed = e instanceof Error ? e : new Error(String(e));
+  }
+  try {
+    await sink.end();
+  } catch {
+    /* already closed */
+  }
+  return failed;
+}
 
 export function localRunner(opts: { sudo?: boolean } = {}): Runner {
   let closed = false;
@@ -18,11 +47,12 @@ export function localRunner(opts: { sudo?: boolean } = {}): Runner {
     if (closed) throw new TransportError(`${description}: runner is closed`, false);
     if (argv.length === 0) throw new TypeError("exec needs a non-empty argv");
     if (argv.some((a) => a.includes("\0"))) throw new TypeError("an argument cannot contain a NUL byte");
-    const input = typeof o.stdin === "string" ? encoder.encode(o.stdin) : o.stdin;
+    const stream = isStream(o.stdin) ? o.stdin : undefined;
+    const input = typeof o.stdin === "string" ? encoder.encode(o.stdin) : isStream(o.stdin) ? undefined : o.stdin;
     const cmd = [...prefix, ...argv];
-    let proc: Bun.Subprocess<Uint8Array | "ignore", "pipe", "pipe">;
+    let proc: Bun.Subprocess<Uint8Array | "ignore" | "pipe", "pipe", "pipe">;
     try {
-      proc = Bun.spawn(cmd, { stdin: input && input.length > 0 ? input : "ignore", stdout: "pipe", stderr: "pipe" });
+      proc = Bun.spawn(cmd, { stdin: stream ? "pipe" : input && input.length > 0 ? input : "ignore", stdout: "pipe", stderr: "pipe" });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "EACCES") {
@@ -43,11 +73,14 @@ export function localRunner(opts: { sudo?: boolean } = {}): Runner {
       );
     }
     try {
-      const [stdout, stderr] = await Promise.all([
+      const [stdout, stderr, , fed] = await Promise.all([
         Bun.readableStreamToBytes(proc.stdout),
         Bun.readableStreamToBytes(proc.stderr),
         proc.exited,
+        stream ? feed(proc.stdin as Bun.FileSink, stream) : undefined,
       ]);
+      // The producer failed (a source changed under it): the command got a stdin cut short; say why.
+      if (fed) throw fed;
       if (timedOut) return { code: 124, stdout, stderr };
       const signal = proc.signalCode;
       const code = signal ? 128 + (constants.signals[signal as keyof typeof constants.signals] ?? 0) : (proc.exitCode ?? 1);

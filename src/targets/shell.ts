@@ -168,13 +168,19 @@ export function sessionLine(argv: readonly string[]): string {
     .join(" ");
 }
 
-/** Encode one request frame. `timeoutMs` is enforced remotely by coreutils `timeout` (exit 124). */
-export function encodeRequest(argv: readonly string[], stdin?: Uint8Array | string, timeoutMs?: number): Uint8Array {
+/** The header line of a request frame whose stdin is `stdinLen` bytes (they follow it). */
+export function encodeHead(argv: readonly string[], stdinLen: number, timeoutMs?: number): Uint8Array {
   if (argv.some((a) => a.includes("\0"))) throw new TypeError("an argument cannot contain a NUL byte");
+  if (!Number.isSafeInteger(stdinLen) || stdinLen < 0) throw new TypeError(`bad stdin length ${stdinLen}`);
   const wrapped =
     timeoutMs !== undefined ? ["timeout", "-k", "5", `${Math.max(timeoutMs, 1) / 1000}`, ...argv] : argv;
+  return encoder.encode(`HKC ${stdinLen} exec ${sessionLine(wrapped)}\n`);
+}
+
+/** Encode one request frame. `timeoutMs` is enforced remotely by coreutils `timeout` (exit 124). */
+export function encodeRequest(argv: readonly string[], stdin?: Uint8Array | string, timeoutMs?: number): Uint8Array {
   const input = typeof stdin === "string" ? encoder.encode(stdin) : (stdin ?? new Uint8Array(0));
-  const head = encoder.encode(`HKC ${input.length} exec ${sessionLine(wrapped)}\n`);
+  const head = encodeHead(argv, input.length, timeoutMs);
   const frame = new Uint8Array(head.length + input.length);
   frame.set(head, 0);
   frame.set(input, head.length);

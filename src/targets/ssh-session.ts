@@ -7,11 +7,14 @@
  * command is in flight the call rejects with TransportError(sent=true) and the session is dead: nothing
  * is ever re-sent.
  */
-import { TransportError, type ExecOptions, type ExecResult } from "./runner.ts";
-import { encodeRequest, ProtocolError, SessionDecoder } from "./shell.ts";
+import { isStream, TransportError, type ExecOptions, type ExecResult, type StdinStream } from "./runner.ts";
+import { encodeHead, encodeRequest, ProtocolError, SessionDecoder } from "./shell.ts";
 
 export interface SessionIo {
-  write(bytes: Uint8Array): void;
+  /** Returns false when the transport's buffer is full (then wait for `drain` before writing more). */
+  write(bytes: Uint8Array): boolean | void;
+  /** Resolves when the transport can take more bytes (streamed stdin: bounded memory). */
+  drain?(): Promise<void>;
   /** Send EOF: the driver leaves its loop, removes its temp dir and exits. */
   end(): void;
   /** Tear the stream down without waiting. */
@@ -117,8 +120,10 @@ export class FramedSession {
     if (argv.length === 0) return Promise.reject(new TypeError("exec needs a non-empty argv"));
     if (this.closing) return Promise.reject(new TransportError(`${this.label}: runner is closed`, false));
     let frame: Uint8Array;
+    const stream = isStream(opts.stdin) ? opts.stdin : undefined;
     try {
-      frame = encodeRequest(argv, opts.stdin, opts.timeoutMs); // validates argv before queueing
+      // validates argv before queueing
+      frame = isStream(opts.stdin) ? encodeHead(argv, opts.stdin.size, opts.timeoutMs) : encodeRequest(argv, opts.stdin, opts.timeoutMs);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -140,11 +145,38 @@ export class FramedSession {
           this.io.write(frame);
         } catch (e) {
           this.ended(`write failed: ${(e as Error).message}`);
+          return;
         }
+        if (stream) this.pump(stream, inflight);
       });
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Write a streamed stdin after its frame header, waiting for the transport to drain. A producer that
+   * fails (or gives the wrong length) leaves the frame incomplete: the session is dropped, so the remote
+   * driver sees a stdin cut short and never runs the command; the call rejects with the producer's error.
+   */
+  private async pump(stream: StdinStream, inflight: InFlight): Promise<void> {
+    let sent = 0;
+    try {
+      for await (const chunk of stream.chunks()) {
+        if (this.dead) return;
+        sent += chunk.length;
+        if (sent > stream.size) throw new Error(`stdin stream gave more than its ${stream.size} bytes`);
+        const more = this.io.write(chunk);
+        if (more === false && this.io.drain) await this.io.drain();
+      }
+      if (sent !== stream.size) throw new Error(`stdin stream gave ${sent} of ${stream.size} bytes`);
+    } catch (e) {
+      if (this.current === inflight) this.current = undefined;
+      if (inflight.timer) clearTimeout(inflight.timer);
+      this.ended(`stdin of \`${inflight.argv0}\` failed: ${(e as Error).message}`);
+      this.io.destroy();
+      inflight.reject(new Error(`${(e as Error).message} (the connection was dropped before the command's stdin was complete: it did not run)`));
+    }
   }
 
   /** Let queued commands finish, send EOF, wait (bounded) for the stream to end. Idempotent. */

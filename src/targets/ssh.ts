@@ -276,6 +276,7 @@ export async function openSsh(o: SshOptions): Promise<SshRunner> {
   const session = new FramedSession(
     {
       write: (b) => channel.write(Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
+      drain: () => new Promise<void>((resolve) => (channel.once("drain", resolve), channel.once("close", resolve))),
       end: () => channel.end(),
       destroy: () => (channel.destroy(), conn.end()),
     },

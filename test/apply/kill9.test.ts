@@ -1,14 +1,17 @@
 /**
  * kill -9 of the applier at random points during a large apply never leaves a partially written file.
  *
- * What it does: 200 files of 64 KiB under --root, each with distinctive content per version
+ * What it does: 1,000 files of 64 KiB under --root, each with distinctive content per version
  * ("old:0007:old:0007:…", "new:0007:…"). After applying "old", it runs TRIALS applies that flip the
  * version (new, old, new, …), each killed with SIGKILL after a random delay (seeded; the seed is
  * printed). Even trials kill only the applier process (its `sh` writers are orphaned and see their
  * stdin cut short); odd trials kill its whole process group (writers die mid-step too). After every
- * kill it checks ALL 200 paths: each is absent, or has exactly the old bytes, or exactly the new bytes,
+ * kill it checks ALL 1,000 paths: each is absent, or has exactly the old bytes, or exactly the new bytes,
  * and mode 0644 (a temp file's 0600 never shows through); nothing else is in the directory but
- * `.hostkit-tmp.*` leftovers. Each following trial breaks the stale lock with --break-lock. Finally one
+ * `.hostkit-tmp.*` leftovers (files of the one-file writer, staging directories of the batched one).
+ * These applies run batched (scripts.ts WRITE_FILES: ~16 of these files per op, staged, synced, then
+ * renamed), so the invariant covers the batched path: a kill while staging, syncing or renaming leaves
+ * every file old or new. Each following trial breaks the stale lock with --break-lock. Finally one
  * more apply converges (a plan then has no changes) and removes the leftover temp files it finds.
  */
 import { afterAll, expect, test } from "bun:test";
@@ -20,7 +23,8 @@ import { bigContent, bigProject, lockHolder, sleep } from "./big.ts";
 afterAll(removeTempDirs);
 
 const TRIALS = 24;
-const N = 200;
+// Batched applies write ~16 MB per step: enough files that a kill lands mid-apply.
+const N = 1000;
 const SIZE = 64 * 1024;
 
 test(`kill -9 at random points, ${TRIALS} trials: every file is absent, old or new — never partial`, async () => {
@@ -42,7 +46,7 @@ test(`kill -9 at random points, ${TRIALS} trials: every file is absent, old or n
     const group = t % 2 === 1;
     // setsid: the applier leads its own process group, so the odd trials can kill it with its children.
     const proc = Bun.spawn(["setsid", process.execPath, MAIN, "apply", config, "--root", root, "--confirm", "--break-lock"], { cwd: REPO, env: { ...USER_ENV, BIG_VERSION: version }, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-    await sleep(600 + random() * 5000);
+    await sleep(400 + random() * 3000);
     const holding = lockHolder(root)?.pid === proc.pid;
     if (group) {
       try {

@@ -22,12 +22,15 @@ describe("concurrent applies", () => {
   test("the second is refused naming the first run; the first finishes and releases the lock", async () => {
     const dir = tempDir("hostkit-lock-");
     const root = join(dir, "root");
-    const config = bigProject(dir, 120, 16 * 1024);
+    // Batched writes are fast: enough files that the first apply is still running, and the second one
+    // declares a single file (the lock is the root's), so it reaches the lock without planning 3,000.
+    const config = bigProject(dir, 3000, 16 * 1024);
+    const small = bigProject(dir, 1, 16, "small");
     const first = spawnApply([config, "--root", root, "--confirm"]);
     const holder = await until(() => lockHolder(root), 20_000, "the first apply to take the lock");
     expect(holder.pid).toBe(first.proc.pid);
 
-    const second = await hostkit(["apply", config, "--root", root, "--confirm"]);
+    const second = await hostkit(["apply", small, "--root", root, "--confirm"]);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(`another apply holds the host lock: run ${holder.runId} (pid ${first.proc.pid} on ${hostname()}`);
     expect(second.stderr).not.toContain("applying");
@@ -36,7 +39,7 @@ describe("concurrent applies", () => {
     expect(done.code).toBe(0);
     expect((done.stdout + done.stderr).includes(`applied: run ${holder.runId}`)).toBe(true);
     expect(existsSync(rootLock(root))).toBe(false);
-    expect(readdirSync(join(root, "big")).length).toBe(120);
+    expect(readdirSync(join(root, "big")).length).toBe(3000);
   }, 60_000);
 });
 
@@ -78,7 +81,8 @@ describe.each([
   test("the current step finishes, the rest is not applied, exit 130, lock released", async () => {
     const dir = tempDir("hostkit-lock-int-");
     const root = join(dir, "root");
-    const config = bigProject(dir, 200, 16 * 1024);
+    // Batched writes put ~64 files in place per step (one op): enough files that Ctrl-C lands mid-apply.
+    const config = bigProject(dir, 3000, 16 * 1024);
     const run = spawnApply([config, "--root", root, "--confirm"], {}, true);
     await until(() => existsSync(join(root, "big")) && readdirSync(join(root, "big")).filter((f) => f.endsWith(".dat")).length >= 20, 30_000, "20 files to be written");
     if (group) process.kill(-run.proc.pid, "SIGINT");
@@ -96,7 +100,7 @@ describe.each([
     expect(failed.length).toBeLessThanOrEqual(group ? 1 : 0);
     expect(applied).toBeGreaterThanOrEqual(20);
     expect(pending).toBeGreaterThan(0);
-    expect(applied + failed.length + pending).toBe(200);
+    expect(applied + failed.length + pending).toBe(3000);
     // What the report says is what the tree holds: no half step, no temp file.
     expect(readdirSync(join(root, "big")).length).toBe(applied);
     expect(existsSync(rootLock(root))).toBe(false);

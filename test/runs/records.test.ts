@@ -48,7 +48,7 @@ describe("run records", () => {
         return local.exec(argv, o);
       },
     };
-    const out = await runPlan(plan, { runner: spy, ctx: { root }, track: { store } });
+    const out = await runPlan(plan, { runner: spy, ctx: { root }, track: { store }, batch: false });
     expect(out.status).toBe("ok");
     // Each change is recorded "started" before its write runs: a run killed now never says "pending" for it.
     expect(seen.map((r) => r.changes.map((c) => c.status))).toEqual([
@@ -67,6 +67,31 @@ describe("run records", () => {
     expect(final.changes.map((c) => c.status)).toEqual(["applied", "applied", "applied"]);
     // Atomic writes leave no temp files behind.
     expect(readdirSync(store.dir(final.id)).sort()).toEqual(["plan.json", "run.json"]);
+  });
+
+  test("batched: every change of a batch is recorded started, with its backup, before the batch's one write runs", async () => {
+    const dir = tempDir("recb");
+    const root = join(dir, "root");
+    const store = new RunStore(runPaths({ infraFile: infra(dir, "v1.ts", V1) }));
+    await runPlan(await planOf(join(dir, "v1.ts"), root), { runner: localRunner(), ctx: { root }, track: { store } });
+    const plan = await planOf(infra(dir, "v2.ts", V1.replaceAll("1\\n", "2\\n")), root);
+    const seen: RunRecord[] = [];
+    const local = localRunner();
+    const spy: Runner = {
+      ...local,
+      exec: async (argv, o) => {
+        if (argv[3] === "hostkit-write-files") {
+          const id = readdirSync(store.paths.root).sort().pop()!;
+          seen.push(JSON.parse(readFileSync(join(store.dir(id), "run.json"), "utf8")));
+        }
+        return local.exec(argv, o);
+      },
+    };
+    const out = await runPlan(plan, { runner: spy, ctx: { root }, track: { store } });
+    expect(out.status).toBe("ok");
+    expect(seen.map((r) => r.changes.map((c) => c.status))).toEqual([["started", "started", "started"]]);
+    for (const [i, c] of seen[0]!.changes.entries()) expect(readFileSync(c.backup!.path, "utf8")).toBe(`${"abc"[i]}1\n`);
+    expect((JSON.parse(readFileSync(out.record!, "utf8")) as RunRecord).changes.map((c) => c.status)).toEqual(["applied", "applied", "applied"]);
   });
 
   test("a run cut short (its controller died mid-run) is listed, as cut short, with what it applied", () => {

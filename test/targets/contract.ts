@@ -3,6 +3,7 @@
  * `runnerContract(name, makeRunner)` registers one describe block; makeRunner is called once for the
  * block (and once more for the close test).
  */
+import type { StdinStream } from "../../src/targets/runner.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { TransportError, text, type Runner } from "../../src/targets/runner.ts";
@@ -131,6 +132,14 @@ export function runnerContract(name: string, makeRunner: () => Promise<Runner>):
       const input = new Uint8Array(randomBytes(5 * 1024 * 1024));
       const echoed = await r.exec(["cat"], { stdin: input });
       expect(Buffer.from(echoed.stdout).equals(Buffer.from(input))).toBe(true);
+    }, T);
+
+    test("streamed stdin: 20 MB in chunks arrives whole", async () => {
+      const chunk = new Uint8Array(randomBytes(1 << 20));
+      const stream: StdinStream = { size: 20 << 20, async *chunks() { for (let i = 0; i < 20; i++) yield chunk; } };
+      const res = await r.exec(["sh", "-c", "wc -c"], { stdin: stream });
+      expect(res.code).toBe(0);
+      expect(text(res.stdout).trim()).toBe(String(20 << 20));
     }, T);
 
     test("sequential commands, and concurrent calls each get their own result", async () => {

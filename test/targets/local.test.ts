@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { localRunner } from "../../src/targets/local.ts";
-import { text } from "../../src/targets/runner.ts";
+import { text, type StdinStream } from "../../src/targets/runner.ts";
 import { runnerContract } from "./contract.ts";
 
 runnerContract("local", async () => localRunner());
@@ -21,5 +21,18 @@ describe("local runner", () => {
     expect(res.code).toBe(0);
     expect(text(res.stdout)).toMatch(/^\w[\w-]*:0\n$/);
     await r.close();
+  });
+});
+
+describe("local runner: streamed stdin", () => {
+  test("a producer that fails: the call rejects with its error, and the command saw a stdin cut short", async () => {
+    const chunk = new Uint8Array(1 << 20);
+    const failing: StdinStream = { size: 4 << 20, async *chunks() { yield chunk; yield chunk; throw new Error("source changed"); } };
+    let seen = "";
+    const err = await localRunner()
+      .exec(["sh", "-c", "wc -c"], { stdin: failing })
+      .then((r) => (seen = text(r.stdout)), (e: Error) => e.message);
+    expect(err).toContain("source changed");
+    expect(seen).toBe("");
   });
 });
