@@ -43,7 +43,9 @@ export function fixedWorkload(t: SshTarget): string {
   for (let d = 1; d <= FIXED.dirs; d++) {
     lines.push(`  p.directory("${BENCH_ROOT}/d${d}", { mode: 0o750, owner: "hkb-user${((d - 1) % FIXED.users) + 1}", group: "hkb-user${((d - 1) % FIXED.users) + 1}" });`);
     for (let f = 1; f <= FIXED.filesPerDir; f++) {
-      lines.push(`  p.file("${BENCH_ROOT}/d${d}/f${f}.conf", { content: ${q(fileContent(d, f))}, mode: 0o640 });`);
+      // Owned by the directory's owner: root does not write into a directory another user owns (that
+      // user could swap what lies below it for a link); the Ansible play below writes the same owners.
+      lines.push(`  p.file("${BENCH_ROOT}/d${d}/f${f}.conf", { content: ${q(fileContent(d, f))}, mode: 0o640, owner: "hkb-user${((d - 1) % FIXED.users) + 1}" });`);
     }
   }
   for (let i = 1; i <= FIXED.units; i++) {
@@ -74,8 +76,8 @@ export function scaledWorkload(t: SshTarget, n: number): string {
 export function ansiblePlaybook(): string {
   const users = Array.from({ length: FIXED.users }, (_, i) => `hkb-user${i + 1}`);
   const dirs = Array.from({ length: FIXED.dirs }, (_, i) => ({ path: `${BENCH_ROOT}/d${i + 1}`, owner: users[i % FIXED.users]! }));
-  const files: { path: string; content: string }[] = [];
-  for (let d = 1; d <= FIXED.dirs; d++) for (let f = 1; f <= FIXED.filesPerDir; f++) files.push({ path: `${BENCH_ROOT}/d${d}/f${f}.conf`, content: fileContent(d, f) });
+  const files: { path: string; content: string; owner: string }[] = [];
+  for (let d = 1; d <= FIXED.dirs; d++) for (let f = 1; f <= FIXED.filesPerDir; f++) files.push({ path: `${BENCH_ROOT}/d${d}/f${f}.conf`, content: fileContent(d, f), owner: users[(d - 1) % FIXED.users]! });
   const units = Array.from({ length: FIXED.units }, (_, i) => ({ name: unitName(i + 1), content: ansibleUnit(i + 1) }));
   // JSON is YAML: no quoting rules to get wrong.
   const play = [
@@ -86,7 +88,7 @@ export function ansiblePlaybook(): string {
       tasks: [
         { name: "system users", "ansible.builtin.user": { name: "{{ item }}", system: true, create_home: false, shell: "/usr/sbin/nologin" }, loop: users },
         { name: "directories", "ansible.builtin.file": { path: "{{ item.path }}", state: "directory", mode: "0750", owner: "{{ item.owner }}", group: "{{ item.owner }}" }, loop: dirs },
-        { name: "files", "ansible.builtin.copy": { dest: "{{ item.path }}", content: "{{ item.content }}", mode: "0640", owner: "root", group: "root" }, loop: files },
+        { name: "files", "ansible.builtin.copy": { dest: "{{ item.path }}", content: "{{ item.content }}", mode: "0640", owner: "{{ item.owner }}", group: "{{ item.owner }}" }, loop: files },
         { name: "unit files", "ansible.builtin.copy": { dest: "/etc/systemd/system/{{ item.name }}", content: "{{ item.content }}", mode: "0644", owner: "root", group: "root" }, loop: units, register: "unit_files" },
         { name: "daemon-reload", "ansible.builtin.systemd": { daemon_reload: true }, when: "unit_files.changed" },
         { name: "units enabled and started", "ansible.builtin.systemd": { name: "{{ item.name }}", enabled: true, state: "started" }, loop: units },
