@@ -17,6 +17,8 @@ export default project("toys", (p) => {
       },
       // IPAddressDeny=any, IPAddressAllow=localhost 10.44.0.0/24, RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
       networkPolicy: { deny: "all", allow: ["loopback", [10, 44, 0, 0, 24]] },
+      // Recorded for the monitoring service (hostkit dump shows it); HostKit itself runs no check.
+      monitor: { systemd: { expect: { state: "active" } }, http: { url: "http://127.0.0.1:3000/health", expect: { status: 200 } }, severity: "critical" },
     });
     // Other declarations reuse a listener's address instead of repeating the port.
     s.file("/etc/toys/api/upstream.conf", { content: `upstream api { server ${s.listenerAddress("http")}; }\n` });

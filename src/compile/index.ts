@@ -187,6 +187,7 @@ function compileItem(project: ProjectDecl, item: ItemDecl, subject: string, scop
           enable: d.enable !== false,
           start: d.start !== false,
           listeners,
+          ...(d.monitor ? { monitor: d.monitor } : {}),
           restartOn: envPaths.map((p) => `env_file:${p}`),
           rollback: "delete",
         };

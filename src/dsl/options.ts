@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import type { Address } from "../model/address.ts";
 import type { Mode } from "../model/mode.ts";
+import { DaemonMonitorSchema, type DaemonMonitor } from "../model/monitor.ts";
 import { SecretRefSchema, type SecretRef } from "../model/secret.ts";
 import { SANDBOX_KEYS, type SandboxOptions } from "../runtime/sandbox.ts";
 import { RESOURCE_KEYS, type ResourceOptions, type ResourceProfile, RESOURCE_PROFILES } from "../runtime/resources.ts";
@@ -475,6 +476,11 @@ export interface DaemonOptions {
    * already do). @example restartOn: ["file:/etc/app/app.toml"]
    */
   restartOn?: string[];
+  /**
+   * Monitoring intent, recorded for the monitoring service (HostKit runs no check itself).
+   * @example monitor: { systemd: { expect: { state: "active" } }, severity: "critical" }
+   */
+  monitor?: DaemonMonitor;
 }
 const Targets = v.union([v.string(), v.array(v.string())]);
 export const DaemonSchema = v.strictObject({
@@ -502,6 +508,7 @@ export const DaemonSchema = v.strictObject({
   enable: v.optional(v.boolean()),
   start: v.optional(v.boolean()),
   dependsOn: RequiresSchema,
+  monitor: v.optional(DaemonMonitorSchema),
 });
 
 export interface TimerOptions {

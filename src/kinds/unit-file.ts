@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { BASE, RollbackSchema } from "../model/resource.ts";
+import { DaemonMonitorSchema } from "../model/monitor.ts";
 import { backupRef, deleteCreated, sameKey, type Rec } from "./inverse.ts";
 import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
@@ -28,6 +29,8 @@ export const SystemdServiceSchema = v.strictObject({
   /** Keep it running: start when stopped, restart when its unit or inputs changed. */
   start: v.boolean(),
   listeners: v.array(Listener),
+  /** Monitoring intent (model/monitor.ts): recorded, shown by dump, run by the monitoring service. */
+  monitor: v.optional(DaemonMonitorSchema),
   /** Keys of resources whose change restarts this unit (env files, files it reads). */
   restartOn: v.array(v.string()),
   /** Keys of resources whose change reloads it (`notify: "reload"`); a restart covers a reload. */
@@ -267,7 +270,7 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
     contentPath: (r) => `${UNIT_DIR}/${r.name}`,
     formatDiff: (c, paint) => (c.action === "delete" || c.action === "run" ? [] : contentDiff(c.before, contentText(c.after), c.after?.sha256, paint)),
     render: (r) => renderUnit(r.sections),
-    describe: (r) => (r.enable ? "enabled" : "disabled"),
+    describe: (r) => `${r.enable ? "enabled" : "disabled"}${"monitor" in r && r.monitor ? `  monitored (${r.monitor.severity ?? "warning"})` : ""}`,
     triggers: releaseChanged,
     unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [], reloadOn: r.type === "systemd_service" ? (r.reloadOn ?? []) : [] }),
   });
