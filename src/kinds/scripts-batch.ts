@@ -6,6 +6,21 @@
 import { OWNER_IDS, WALK } from "./scripts.ts";
 
 /**
+ * What both batched programs define first: `$me` (who runs them), `hk_ids` (owner/group → ids, and
+ * the owner's uid for WALK, looked up once per owner/group pair) and `hk_walk` (WALK as a function).
+ */
+const BATCH_HELPERS = `me="$(id -u):$(id -g) $(id -un):$(id -gn)"
+hk_ids() {
+  [ "$owner:$group" != "$last_og" ] || return 0
+${OWNER_IDS}
+  okuid=; [ -n "$root" ] || okuid=$(id -u -- "$owner" 2>/dev/null || true)
+  last_og="$owner:$group"
+}
+hk_walk() {
+${WALK}
+}`;
+
+/**
  * Many files written by ONE program from ONE stdin stream (the batched form of WRITE_FILE, same
  * guarantees). Args: ROOT, then per group of files sharing a parent directory and metadata:
  * DIR MODE OWNER GROUP TRUST N, then BASE SEQ for each of its N files (SEQ: the file's place in the
@@ -37,16 +52,7 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 umask 077
 root=$1 create=1 last_og=- okuid= cut= rc=0 g=0 k=2
-me="$(id -u):$(id -g) $(id -un):$(id -gn)"
-hk_ids() {
-  [ "$owner:$group" != "$last_og" ] || return 0
-${OWNER_IDS}
-  okuid=; [ -n "$root" ] || okuid=$(id -u -- "$owner" 2>/dev/null || true)
-  last_og="$owner:$group"
-}
-hk_walk() {
-${WALK}
-}
+${BATCH_HELPERS}
 while [ "$k" -le "$#" ]; do
   eval "n=\\\${$((k + 5))}"
   k=$((k + 6))
@@ -154,16 +160,7 @@ exit "$rc"
 export const MAKE_DIRS = `set -eu
 trap '' INT
 root=$1 create=1 last_og=- okuid=
-me="$(id -u):$(id -g) $(id -un):$(id -gn)"
-hk_ids() {
-  [ "$owner:$group" != "$last_og" ] || return 0
-${OWNER_IDS}
-  okuid=; [ -n "$root" ] || okuid=$(id -u -- "$owner" 2>/dev/null || true)
-  last_og="$owner:$group"
-}
-hk_walk() {
-${WALK}
-}
+${BATCH_HELPERS}
 k=2
 while [ "$k" -le "$#" ]; do
   eval "path=\\\${$k} mode=\\\${$((k + 1))} owner=\\\${$((k + 2))} group=\\\${$((k + 3))} trust=\\\${$((k + 4))}"
