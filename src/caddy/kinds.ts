@@ -9,7 +9,7 @@
  */
 import * as v from "valibot";
 import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
-import { defineFact, defineKind, factOf, onTarget, backupPayload, type Inverse, type KindChange, type Op } from "../model/kind.ts";
+import { defineFact, defineKind, factOf, onTarget, backupPayload, type HostFacts, type Inverse, type KindChange, type Op, type ProbeOutput, type TargetCtx } from "../model/kind.ts";
 import type { Change } from "../model/plan.ts";
 import { REMOVE_PATH, WRITE_FILE } from "../kinds/scripts.ts";
 import { beforeOf, fileProbe, parseFileFact, removeOp, sha256, writeOp, type FileFact } from "../kinds/file.ts";
@@ -80,6 +80,17 @@ function validateOp(r: CaddySiteRes, how: "write" | "remove" | "none", previous:
   };
 }
 
+/**
+ * How both Caddy kinds read their file: its stat, hash and content, plus whether Caddy is on the
+ * target (to say whether the plan could validate). The basis leaves content and that flag out.
+ */
+const readsCaddyFile = {
+  facts: [CADDY_PRESENT],
+  probe: (r: { path: string }, ctx: TargetCtx) => fileProbe(onTarget(ctx, r.path)),
+  parse: (_r: unknown, out: ProbeOutput[], facts: HostFacts, ctx: TargetCtx) => ({ ...parseFileFact(out, facts, ctx), caddy: factOf(facts, CADDY_PRESENT) ?? false }),
+  basis: (f: FileFact & { caddy: boolean }) => ({ ...f, caddy: undefined, content: undefined, contentBase64: undefined }),
+};
+
 /** How the previous file comes back when Caddy rejects this change. */
 function restoreOf(c: KindChange<CaddySiteRes>): { how: "write" | "remove" | "none"; previous?: string } {
   const b = (c.before ?? {}) as Rec;
@@ -90,10 +101,7 @@ function restoreOf(c: KindChange<CaddySiteRes>): { how: "write" | "remove" | "no
 export const caddySite = defineKind<CaddySiteRes, SiteFact>({
   type: "caddy_site",
   schema: CaddySiteSchema,
-  facts: [CADDY_PRESENT],
-  probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
-  parse: (_r, out, facts, ctx) => ({ ...parseFileFact(out, facts, ctx), caddy: factOf(facts, CADDY_PRESENT) ?? false }),
-  basis: (f) => ({ ...f, caddy: undefined, content: undefined, contentBase64: undefined }),
+  ...readsCaddyFile,
   diff(r, f) {
     const after = { sha256: sha256(r.content), ...META };
     const before = beforeOf(f);
@@ -147,10 +155,7 @@ type ImportFact = FileFact & { caddy: boolean };
 export const caddyImport = defineKind<CaddyImportRes, ImportFact>({
   type: "caddy_import",
   schema: CaddyImportSchema,
-  facts: [CADDY_PRESENT],
-  probe: (r, ctx) => fileProbe(onTarget(ctx, r.path)),
-  parse: (_r, out, facts, ctx) => ({ ...parseFileFact(out, facts, ctx), caddy: factOf(facts, CADDY_PRESENT) ?? false }),
-  basis: (f) => ({ ...f, caddy: undefined, content: undefined, contentBase64: undefined }),
+  ...readsCaddyFile,
   diff(r, f) {
     const before = beforeOf(f);
     if (!f.exists) return { action: "create", reason: `no ${r.path} yet: the import line is added to the file Caddy's package installs (or a new one)`, before, after: { append: importLine(r.sitesDir) } };
