@@ -148,7 +148,10 @@ export function splitUnplanned<R extends Resource>(rs: readonly R[], ctx: Target
 /** Read the host once and plan every selected resource. */
 export async function planHost(opts: PlanOptions): Promise<Plan> {
   const warnings: string[] = [];
-  const selected = selectResources(forTarget(opts.resources, opts.target, warnings), opts.ignore);
+  // Everything declared for this target (selected or not: prune and the record need both).
+  const declared = forTarget(opts.resources, opts.target, warnings);
+  const declaredKeys = new Set(declared.map(resourceKey));
+  const selected = selectResources(declared, opts.ignore);
   // Kinds this build cannot plan on this target: their resources are left out with the kind's own warning, and the plan says it is incomplete.
   const { planned, unplanned } = splitUnplanned(selected, opts.ctx);
   for (const [type, rs] of unplanned) warnings.push(kindOf(type)!.unplanned!(rs, opts.ctx)!);
@@ -162,16 +165,15 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   const changes = opts.rotateSecrets ? rotated(diffObserved(observed)) : diffObserved(observed);
   // A matching resource's warning (secret values not compared) is said among the plan's warnings.
   for (const c of changes) if (c.action === "noop" && c.warning) warnings.push(`${c.key}: ${c.warning}`);
-  const declared = forTarget(opts.resources, opts.target, []);
   const declaredPaths = new Set(declared.flatMap((r) => kindOf(r.type)?.writes?.(r)?.path ?? []));
-  const pruned = await planPrune({ state, declared: new Set(declared.map(resourceKey)), declaredPaths, prune: opts.prune !== false, runner: opts.runner, ctx: opts.ctx }, opts.target.name);
+  const pruned = await planPrune({ state, declared: declaredKeys, declaredPaths, prune: opts.prune !== false, runner: opts.runner, ctx: opts.ctx }, opts.target.name);
   warnings.push(...pruned.warnings);
   const derived = deriveSteps([...changes, ...pruned.deletes], [...observed, ...pruned.observed], opts.ctx);
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);
   const plan = assemble(opts, changes, derived, warnings, pruned.deletes);
   // Declared resources left out with --ignore keep their previous entries; nothing new is recorded for them.
   const plannedKeys = new Set(planned.map(resourceKey));
-  const ignoredEntries = (state?.entries ?? []).filter((e) => !plannedKeys.has(e.key) && declared.some((r) => resourceKey(r) === e.key));
+  const ignoredEntries = (state?.entries ?? []).filter((e) => !plannedKeys.has(e.key) && declaredKeys.has(e.key));
   const record = nextRecord(opts.project, planned, changes, state, [...pruned.carried, ...ignoredEntries]);
   const withState: Plan = { ...plan, ...(opts.prune === false ? { prune: false } : {}), ...(opts.rotateSecrets ? { rotateSecrets: true } : {}), managed: { record, previous: state } };
   return incomplete.length ? { ...withState, incomplete } : withState;
