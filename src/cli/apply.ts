@@ -8,8 +8,7 @@ import { formatPlan } from "../plan/format.ts";
 import { readSavedPlan } from "../artifacts/saved-plan.ts";
 import { verifySavedPlan } from "../apply/integrity.ts";
 import { opsFor } from "../apply/ops.ts";
-import { eachTarget, resolveTargets, type TargetSpec, type TargetFlags } from "../targets/resolve.ts";
-import type { CompiledProject } from "../compile/index.ts";
+import { eachTarget, resolveTargets, targetsOfPlan } from "../targets/resolve.ts";
 import { repeated, requireArg } from "./common.ts";
 import { commonArgs } from "./flags.ts";
 import { ignoredKeys, selectArgs, selection } from "./select.ts";
@@ -51,20 +50,6 @@ export const applyArgs = {
   ...commonArgs,
 } as const;
 
-/** The target of a saved plan: the one it names, unless flags choose another. */
-function planTarget(plan: Plan, project: CompiledProject | undefined, flags: TargetFlags): TargetSpec[] {
-  const chosen = flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote;
-  if (chosen) return resolveTargets(project?.hosts ?? [], flags, undefined, project?.instances);
-  const t = plan.target;
-  if (t.transport === "root") return resolveTargets([], { root: t.root! });
-  // an instance's controller target is a local target named after the instance
-  if (t.transport === "local" && project?.instances?.includes(t.name)) return resolveTargets(project.hosts, { instance: [t.name] }, undefined, project.instances);
-  if (t.transport === "local") return resolveTargets([], { local: true, ...(t.sudo ? { sudo: true } : {}) });
-  const declared = project?.hosts.find((h) => h.name === t.name);
-  if (declared) return resolveTargets(project!.hosts, { ...flags, host: [t.name] });
-  return resolveTargets([], { ...flags, remote: t.host!, ...(t.user ? { user: t.user } : {}), ...(t.port ? { port: t.port } : {}), ...(t.sudo ? { sudo: true } : {}) });
-}
-
 async function confirmOrRefuse(confirm: boolean | undefined): Promise<void> {
   if (confirm) return;
   if (!process.stdin.isTTY) throw new HostKitError({ message: "refusing to apply without --confirm (no terminal to ask on)" });
@@ -91,7 +76,7 @@ export default defineCommand({
     const flags = targetFlags(args, rawArgs);
     const emitTransport = eventPrinter(!!args.json);
     const names = packageLookups(args, infraFile);
-    const targets = withKindFlags(saved ? planTarget(saved, project, flags) : resolveTargets(project!.hosts, flags, emitTransport, project!.instances), args).map((t) => withLookups(t, names.lookups));
+    const targets = withKindFlags(saved ? targetsOfPlan(saved.target, project, flags) : resolveTargets(project!.hosts, flags, emitTransport, project!.instances), args).map((t) => withLookups(t, names.lookups));
     if (saved && targets.length !== 1) throw new HostKitError({ key: "--plan", message: "a saved plan applies to one target" });
     const storeArgs = { ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") };
     // Before anything runs: the saved plan is what the declarations (or, for a down plan, its run) produce.

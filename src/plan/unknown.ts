@@ -9,7 +9,7 @@ import type { CompiledProject } from "../compile/index.ts";
 import type { Plan, TargetInfo } from "../model/plan.ts";
 import type { Resource } from "../model/resource.ts";
 import type { RunRecord } from "../artifacts/runs.ts";
-import { resolveTargets, type TargetFlags, type TargetSpec } from "../targets/resolve.ts";
+import { targetsOfPlan, type TargetFlags, type TargetSpec } from "../targets/resolve.ts";
 import { observedState, settledState } from "./down-state.ts";
 import { stableStringify } from "./digest.ts";
 import { probeAll } from "./probe.ts";
@@ -22,14 +22,7 @@ export function hasUnsettled(record: RunRecord): boolean {
 
 /** The target a recorded run (or a saved plan) names, unless flags choose one. */
 export function targetOf(t: TargetInfo, project: CompiledProject | undefined, flags: TargetFlags): TargetSpec {
-  const chosen = flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote;
-  if (chosen) return resolveTargets(project?.hosts ?? [], flags, undefined, project?.instances)[0]!;
-  if (t.transport === "root") return resolveTargets([], { root: t.root! })[0]!;
-  // an instance's controller target is a local target named after the instance
-  if (t.transport === "local" && project?.instances?.includes(t.name)) return resolveTargets(project.hosts, { instance: [t.name] }, undefined, project.instances)[0]!;
-  if (t.transport === "local") return resolveTargets([], { local: true, ...(t.sudo ? { sudo: true } : {}) })[0]!;
-  if (project?.hosts.some((h) => h.name === t.name)) return resolveTargets(project.hosts, { ...flags, host: [t.name] })[0]!;
-  return resolveTargets([], { ...flags, remote: t.host!, ...(t.user ? { user: t.user } : {}), ...(t.port ? { port: t.port } : {}), ...(t.sudo ? { sudo: true } : {}) })[0]!;
+  return targetsOfPlan(t, project, flags)[0]!;
 }
 
 export interface Settled {

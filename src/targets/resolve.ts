@@ -195,3 +195,19 @@ export async function eachTarget<T>(targets: readonly TargetSpec[], limit: numbe
   await Promise.all(workers);
   return out;
 }
+
+/**
+ * Where a saved plan (or a run's record) is applied: the target the command line names, else the
+ * one the plan records — an offline root, this machine, an instance's controller, a declared host
+ * (with its SSH settings), or the raw SSH address.
+ */
+export function targetsOfPlan(t: TargetInfo, project: { hosts: readonly Omit<HostDecl, "items">[]; instances?: readonly string[] } | undefined, flags: TargetFlags): TargetSpec[] {
+  const chosen = flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote;
+  if (chosen) return resolveTargets(project?.hosts ?? [], flags, undefined, project?.instances);
+  if (t.transport === "root") return resolveTargets([], { root: t.root! });
+  // an instance's controller target is a local target named after the instance
+  if (t.transport === "local" && project?.instances?.includes(t.name)) return resolveTargets(project.hosts, { instance: [t.name] }, undefined, project.instances);
+  if (t.transport === "local") return resolveTargets([], { local: true, ...(t.sudo ? { sudo: true } : {}) });
+  if (project?.hosts.some((h) => h.name === t.name)) return resolveTargets(project.hosts, { ...flags, host: [t.name] });
+  return resolveTargets([], { ...flags, remote: t.host!, ...(t.user ? { user: t.user } : {}), ...(t.port ? { port: t.port } : {}), ...(t.sudo ? { sudo: true } : {}) });
+}
