@@ -39,6 +39,10 @@ export const account = defineKind<AccountRes, AccountFact>({
     const groupExists = facts.groups.has(r.group ?? r.name);
     return a ? { account: a, groups: groupsOf(r.name, facts), groupExists } : { groups: [], groupExists };
   },
+  // useradd --gid and --groups fail on a group that does not exist; its own group it makes itself. In
+  // an offline tree (an image being built) the account script creates missing groups as system groups.
+  needs: (r, ctx) => ({ groups: ctx.root ? [] : [...(r.group ? [r.group] : []), ...r.groups] }),
+  provides: (r, ctx) => ({ users: [r.name], groups: ctx.root ? [r.group ?? r.name, ...r.groups] : r.group ? [] : [r.name] }),
   diff(r, fact) {
     const after = { name: r.name, system: r.system, home: r.home, shell: r.shell, group: r.group ?? r.name, groups: [...r.groups].sort() };
     if (!fact.account) return { action: "create", reason: "account does not exist", before: { exists: false, groupExists: fact.groupExists }, after };

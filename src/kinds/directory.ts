@@ -64,6 +64,9 @@ export const directory = defineKind<Directory, PathStat>({
     return [...makeDirsOps(items, ctx.root), ...rest];
   },
   writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
+  needs: (r) => ({ users: [r.owner], groups: [r.group] }),
+  // mkdir cannot turn another object into a directory: refused in the plan, not half-way through the apply.
+  check: { problems: (r, st) => (st.exists && st.fileType !== "directory" ? [`a ${st.fileType} exists at ${r.path}, where a directory is declared: HostKit does not replace it`] : []) },
   down: {
     invert: invertDirectory,
     settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? dirState(c.after ?? {}) : undefined),

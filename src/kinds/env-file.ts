@@ -13,7 +13,7 @@ import { aspects, backupRef, deleteCreated, metaOf, sameKey, type Rec } from "./
 import { stableStringify } from "../plan/digest.ts";
 import { renderEnvFileMasked } from "../render/dotenv.ts";
 import { parseEnvFile } from "../render/dotenv.ts";
-import { fileProbe, fileProbeBatch, parseFileFact, removeOp, writeOp } from "./file.ts";
+import { directoryInTheWay, fileProbe, fileProbeBatch, parseFileFact, removeOp, writeOp } from "./file.ts";
 import { metaDiffs, type PathStat } from "./stat.ts";
 import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse , type KindChange, type Payload, type BatchOp, type Kind, type Op } from "../model/kind.ts";
 import { batchWrites } from "./batch-ops.ts";
@@ -113,6 +113,8 @@ export const envFile: Kind<EnvFile, EnvFileFact> = defineKind<EnvFile, EnvFileFa
   opsBatch: (changes, ctx): BatchOp[] =>
     batchWrites(changes, ctx.root, (c, index) => (c.action === "delete" ? undefined : { index, label: `write env file ${c.resource!.path}`, path: c.resource!.path, payload: envPayload(c), mode: c.resource!.mode, owner: c.resource!.owner, group: c.resource!.group, ...(c.resource!.unsafeParents ? { unsafeParents: true } : {}) }), (c): Op[] => envFile.ops(c, ctx)),
   writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
+  needs: (r) => ({ users: [r.owner], groups: [r.group] }),
+  check: { problems: (r, f) => directoryInTheWay(r.path, f) },
   down: {
     invert: invertEnvFile,
     settled(c) {

@@ -159,6 +159,11 @@ export function fileProbeBatch<R>(pathOf: (r: R) => string): (rs: R[], ctx: Targ
   };
 }
 
+/** A file's atomic rename cannot replace a directory: refused in the plan (Kind.check). */
+export function directoryInTheWay(path: string, f: { exists: boolean; fileType?: string }): string[] {
+  return f.exists && f.fileType === "directory" ? [`a directory exists at ${path}, where a file is declared: HostKit does not replace it`] : [];
+}
+
 export function parseFileFact(out: Parameters<Kind["parse"]>[1], facts: Parameters<Kind["parse"]>[2], ctx: Parameters<Kind["parse"]>[3]): FileFact {
   const st = parseStat(out[0], facts, ctx);
   if (!st.exists || st.fileType !== "regular file" && st.fileType !== "regular empty file") return st;
@@ -215,6 +220,8 @@ export const file: Kind<FileRes, FileFact> = defineKind<FileRes, FileFact>({
   opsBatch: (changes, ctx): BatchOp[] =>
     batchWrites(changes, ctx.root, (c, index) => (c.action === "delete" ? undefined : { index, label: `write file ${c.resource!.path}`, path: c.resource!.path, payload: filePayload(c), ...metaOfRes(c.resource!) }), (c): Op[] => file.ops(c, ctx)),
   writes: (r) => ({ path: r.path, owner: r.owner, trust: !!r.unsafeParents }),
+  needs: (r) => ({ users: [r.owner], groups: [r.group] }),
+  check: { problems: (r, f) => directoryInTheWay(r.path, f) },
   down: {
     invert: invertFile,
     settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? fileState(c.after ?? {}) : undefined),

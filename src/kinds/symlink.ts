@@ -102,6 +102,8 @@ export const symlink = defineKind<Symlink, SymlinkFact>({
     return [{ label: `link ${r.path} → ${target}`, argv: ["sh", "-c", SET_SYMLINK, "hostkit-symlink", r.path, target, ctx.root ?? "", r.unsafeParents ? "1" : "0"] }];
   },
   writes: (r) => ({ path: r.path, owner: "root", trust: !!r.unsafeParents, linkOk: true }),
+  // The link is renamed over what is there, which cannot be a directory (the apply refuses it too).
+  check: { problems: (r, f) => (f.exists && f.fileType === "d" ? [`a directory exists at ${r.path}, where a symbolic link is declared: HostKit does not replace it`] : []) },
   down: {
     invert: invertSymlink,
     settled: (c) => (c.action === "delete" ? { exists: false } : c.action === "create" || c.action === "update" ? { exists: true, target: c.after?.target } : undefined),

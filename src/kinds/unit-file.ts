@@ -272,9 +272,46 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
     render: (r) => renderUnit(r.sections),
     describe: (r) => `${r.enable ? "enabled" : "disabled"}${"monitor" in r && r.monitor ? `  monitored (${r.monitor.severity ?? "warning"})` : ""}`,
     triggers: releaseChanged,
+    needs: (r) => unitNames(r.sections),
+    listens: (r) => (r.type === "systemd_service" ? r.listeners : []),
+    ...(type === "systemd_timer" ? { check: CALENDAR_CHECK as Kind<R, UnitFact>["check"] } : {}),
     unit: (r) => ({ name: r.name, start: r.start, restartOn: r.type === "systemd_service" ? r.restartOn : [], reloadOn: r.type === "systemd_service" ? (r.reloadOn ?? []) : [] }),
   });
   return kind;
+}
+
+/** User= and Group= of a unit's [Service] (none with DynamicUser=, where systemd makes them up). */
+function unitNames(sections: UnitSections): { users: string[]; groups: string[] } {
+  const service = sections.Service ?? [];
+  const value = (d: string) => service.filter(([k]) => k === d).map(([, v]) => v);
+  if (value("DynamicUser").some((v) => /^(yes|true|1|on)$/i.test(v))) return { users: [], groups: [] };
+  return { users: value("User"), groups: value("Group") };
+}
+
+/**
+ * A timer's calendar specs, checked at plan time by the target's own systemd (\`systemd-analyze calendar\`,
+ * all specs of all timers in one call, in the probe's round trip): a spec it cannot parse would be written
+ * and enabled, and the timer would never fire. Where systemd-analyze is missing (an offline root on a
+ * controller without systemd) the specs keep only the load-time checks.
+ */
+const CALENDAR_CHECK: NonNullable<Kind<SystemdTimer, UnitFact>["check"]> = {
+  probe(rs) {
+    const specs = [...new Set(rs.flatMap(calendarSpecs))];
+    return specs.length ? [["systemd-analyze", "calendar", "--", ...specs]] : [];
+  },
+  problems(r, _f, env) {
+    const out = env.out[0];
+    if (!out || out.code === 0 || out.code === 127) return [];
+    const lines = text(out.stderr).split("\n");
+    return calendarSpecs(r).flatMap((spec) => {
+      const line = lines.find((l) => l.includes(`calendar specification '${spec}': `));
+      return line ? [`OnCalendar=${spec}: the target's systemd cannot parse it (systemd-analyze calendar: ${line.slice(line.indexOf(`'${spec}': `) + spec.length + 4)})`] : [];
+    });
+  },
+};
+
+function calendarSpecs(r: SystemdTimer): string[] {
+  return (r.sections.Timer ?? []).filter(([k]) => k === "OnCalendar").map(([, v]) => v);
 }
 
 /** The directives that say what a unit runs (its release), as opposed to how (restartSec, limits…). */

@@ -319,6 +319,23 @@ export interface Kind<R extends ResourceBase = ResourceBase, F = unknown> {
    * `--detailed-exitcode` never says "nothing to change" for them). Undefined: planned as usual.
    */
   unplanned?(rs: R[], ctx: TargetCtx): string | undefined;
+  /**
+   * Plan-time checks: what applying this resource would fail on (or do wrongly) that the plan can
+   * already see — another kind of object at its path, a calendar spec the target's systemd refuses.
+   * Each message becomes one plan error naming the resource, its file:line and the host; nothing is
+   * applied. `probe` adds commands over ALL this kind's resources on the host to the probe's one
+   * round trip (e.g. `systemd-analyze calendar` on the target); `problems` reads their output.
+   */
+  check?: {
+    probe?(rs: R[], ctx: TargetCtx): string[][];
+    problems(r: R, fact: F, env: CheckEnv): string[];
+  };
+  /** The user and group names that must exist when this resource is applied (owner, group, User=). */
+  needs?(r: R, ctx: TargetCtx): Names;
+  /** The names applying this resource creates (an account: its user and its own group). */
+  provides?(r: R, ctx: TargetCtx): Names;
+  /** Ports it listens on: two resources of one host on one port with overlapping addresses cannot both run. */
+  listens?(r: R): readonly Listen[];
 }
 
 /** What compile knows where a declaration was made. */
@@ -353,6 +370,27 @@ export interface ResourceSchemaOf<R> {
 }
 
 /** Typed identity: a kind definition that misses a required part is a type error. */
+/** User and group names (plan-time validation of owners against the host and the declared accounts). */
+export interface Names {
+  users?: readonly string[];
+  groups?: readonly string[];
+}
+
+/** One declared listener: `on` is "any", "loopback" or an address. */
+export interface Listen {
+  name: string;
+  port: number;
+  on: string;
+}
+
+/** What a kind's plan-time `check.problems` reads besides the resource and its fact. */
+export interface CheckEnv {
+  facts: HostFacts;
+  ctx: TargetCtx;
+  /** The outputs of this kind's `check.probe` commands (empty when it has none). */
+  out: readonly ProbeOutput[];
+}
+
 export function defineKind<R extends ResourceBase, F>(k: Kind<R, F>): Kind<R, F> {
   return k;
 }

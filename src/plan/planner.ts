@@ -17,6 +17,7 @@ import { digest } from "./digest.ts";
 import { dependencyOrder } from "./order.ts";
 import { handlerSteps, type UnitInfo } from "./handlers.ts";
 import { probeAll, type Observed } from "./probe.ts";
+import { planProblems } from "./validate.ts";
 
 export interface PlanOptions {
   project: string;
@@ -158,9 +159,12 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   const incomplete = [...unplanned.values()].flat().map(resourceKey);
   // The managed-resources record is read in the same round trip as every probe.
   const stateDef = managedFact(opts.project);
-  const { observed, unsafe, facts } = await probeAll(planned, opts.runner, opts.ctx, [stateDef]);
+  const { observed, unsafe, facts, checks } = await probeAll(planned, opts.runner, opts.ctx, [stateDef], true);
   // Facts read through a link are the link target's, not the declared path's: no plan is made on them.
   if (unsafe.length) throw new HostKitError(unsafe);
+  // What could only fail at apply (a missing owner, a file where a directory goes, a bad calendar spec, a port clash) fails the plan.
+  const problems = planProblems({ observed, declared, facts, checks, ctx: opts.ctx, host: opts.target.transport === "root" ? `--root ${opts.target.root ?? opts.target.name}` : `host ${opts.target.name}` });
+  if (problems.length) throw new HostKitError(problems);
   const state = stateOf(factOf(facts, stateDef), opts.project, opts.target.name);
   const changes = opts.rotateSecrets ? rotated(diffObserved(observed)) : diffObserved(observed);
   // A matching resource's warning (secret values not compared) is said among the plan's warnings.

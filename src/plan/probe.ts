@@ -23,7 +23,7 @@ export interface Observed {
 const BATCH_BYTES = 128 * 1024;
 const BATCH_MAX = 500;
 
-export async function probeAll(resources: readonly Resource[], runner: Runner, ctx: TargetCtx, extraFacts: readonly FactDef[] = []): Promise<{ facts: HostFacts; observed: Observed[]; unsafe: Diagnostic[] }> {
+export async function probeAll(resources: readonly Resource[], runner: Runner, ctx: TargetCtx, extraFacts: readonly FactDef[] = [], withChecks = false): Promise<{ facts: HostFacts; observed: Observed[]; unsafe: Diagnostic[]; checks: Map<string, ProbeOutput[]> }> {
   const guards = guardsOf(resources, ctx);
   const safety = pathSafetyProbe(guards, ctx);
   const cmds: string[][] = [...factsProbe(ctx), ...safety];
@@ -34,6 +34,15 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
     cmds.push(...probes);
     return at;
   });
+  // Plan-time check commands (src/plan/validate.ts), once per kind over all its resources.
+  const checkAt: { type: string; from: number; to: number }[] = [];
+  const ofType = new Map<string, Resource[]>();
+  if (withChecks) for (const r of resources) if (kindOf(r.type)?.check?.probe) ofType.set(r.type, [...(ofType.get(r.type) ?? []), r]);
+  for (const [type, rs] of ofType) {
+    const probes = kindOf(type)!.check!.probe!(rs, ctx);
+    checkAt.push({ type, from: cmds.length, to: cmds.length + probes.length });
+    cmds.push(...probes);
+  }
   const perResource: ProbeOutput[][] = new Array(resources.length);
   const splits: { from: number; to: number; indexes: number[]; split: (out: ProbeOutput[]) => ProbeOutput[][] }[] = [];
   const singles: { index: number; from: number; to: number }[] = [];
@@ -93,5 +102,6 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
     const basisData = kind?.basis ? kind.basis(fact) : fact;
     return { resource: r, fact, basis: digest({ key: resourceKey(r), fact: basisData }) };
   });
-  return { facts, observed, unsafe };
+  const checks = new Map(checkAt.map((c) => [c.type, outs.slice(c.from, c.to)]));
+  return { facts, observed, unsafe, checks };
 }

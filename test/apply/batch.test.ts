@@ -34,8 +34,9 @@ async function planFor(config: string, root: string) {
   return planHost({ project: project.project, resources: project.resources, runner: localRunner(), ctx: { root }, target: { name: "root", transport: "root", root } });
 }
 
-async function applyTo(config: string, root: string, batch: boolean) {
+async function applyTo(config: string, root: string, batch: boolean, afterPlan?: () => void) {
   const plan = await planFor(config, root);
+  afterPlan?.();
   const ops: string[] = [];
   const result = await applyPlan(plan, { runner: localRunner(), ctx: { root }, batch, onEvent: (e) => e.type === "op" && ops.push(e.label) });
   return { plan, result, ops };
@@ -96,11 +97,11 @@ ${files.join("\n")}
     const dir = tempDir("hostkit-batch-fail-");
     const root = join(dir, "root");
     tree(root);
-    // f5's path is a directory on the target: refused. Files after it — in its directory and in others — stay pending.
-    mkdirSync(join(root, "srv/c/f5"), { recursive: true });
+    // f5's path becomes a directory after the plan (a plan sees it and refuses): the write refuses it.
+    // Files after it — in its directory and in others — stay pending.
     const names = Array.from({ length: 10 }, (_, i) => `/srv/${"abc"[i % 3]}/f${i}`);
     const config = infraFile(dir, `export default project("fail", (p) => {\n${names.map((n) => `  p.file(${JSON.stringify(n)}, { content: "x${n}\\n" });`).join("\n")}\n});`);
-    const { result, ops } = await applyTo(config, root, true);
+    const { result, ops } = await applyTo(config, root, true, () => mkdirSync(join(root, "srv/c/f5"), { recursive: true }));
     expect(ops.length).toBe(1);
     expect(result.status).toBe("failed");
     expect(result.results.map((r) => `${r.key} ${r.status}`)).toEqual(names.map((n, i) => `file:${n} ${i < 5 ? "applied" : i === 5 ? "failed" : "pending"}`));

@@ -28,7 +28,7 @@ function v2(o: { dirRollback?: string; bad?: boolean } = {}): string {
       '  p.envFile(',
       `  p.directory("/srv/demo/new", { owner: "app"${o.dirRollback ? `, rollback: "${o.dirRollback}"` : ""} });
   p.file("/srv/demo/new/added.txt", { content: "added\\n" });
-${o.bad ? '  p.file("/etc/demo/zz-bad.conf", { content: "x\\n", owner: "ghost" });\n' : ""}  p.envFile(`,
+${o.bad ? '  p.file("/etc/demo/zz-bad.conf/x", { content: "x\\n" });\n' : ""}  p.envFile(`,
     );
 }
 
@@ -42,6 +42,8 @@ async function setup(name: string, v2opts: Parameters<typeof v2>[0] = {}) {
   const f2 = infra(dir, "v2.ts", v2(v2opts));
   const at = { cwd: dir, env: { DEMO_TOKEN: CANARY.v1 } };
   await ok(["apply", f1, "--root", root, "--confirm", "--track"], at);
+  // A failure the plan cannot foresee: a regular file where v2's file wants a parent directory (the write fails there).
+  if (v2opts.bad) writeFileSync(join(root, "etc/demo/zz-bad.conf"), "not a directory\n");
   return { dir, root, f1, f2, v1: snapshot(root), at };
 }
 
@@ -108,11 +110,11 @@ describe("down --last on an offline root", () => {
   test("a failed apply followed by down --last reverts exactly what was applied", async () => {
     const { dir, root, f2, v1, at } = await setup("failed", { bad: true });
     const r = await ok(["apply", f2, "--root", root, "--confirm", "--track"], at, 1);
-    expect(r.stderr).toContain("failed: file:/etc/demo/zz-bad.conf");
+    expect(r.stderr).toContain("failed: file:/etc/demo/zz-bad.conf/x");
     const d = await ok(["down", "--last", "--root", root, "--out", "down.json", f2], at);
     const plan = JSON.parse(readFileSync(join(dir, "down.json"), "utf8"));
     expect(plan.changes.map((c: { action: string; key: string }) => `${c.action} ${c.key}`)).toEqual(["delete file:/srv/demo/new/added.txt", "update file:/etc/demo/blob.bin", "update file:/etc/demo/app.conf"]);
-    expect(d.stdout).toContain("file:/etc/demo/zz-bad.conf failed during run");
+    expect(d.stdout).toContain("file:/etc/demo/zz-bad.conf/x failed during run");
     await ok(["apply", "--plan", "down.json", "--root", root, "--confirm"], at);
     expect(withoutNew(snapshot(root))).toEqual(v1);
   });
@@ -121,7 +123,7 @@ describe("down --last on an offline root", () => {
     const { root, f2, v1, at } = await setup("rof", { bad: true });
     const r = await hk(["apply", f2, "--root", root, "--confirm", "--rollback-on-failure"], at);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("rolled back because file:/etc/demo/zz-bad.conf failed");
+    expect(r.stderr).toContain("rolled back because file:/etc/demo/zz-bad.conf/x failed");
     expect(r.stderr).toMatch(/rollback run \S+-demo-down ok: reverted \(3\): file:\/srv\/demo\/new\/added.txt, file:\/etc\/demo\/blob.bin, file:\/etc\/demo\/app.conf/);
     expect(withoutNew(snapshot(root))).toEqual(v1);
     const list = await ok(["runs", f2, "--root", root], at);
