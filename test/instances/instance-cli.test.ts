@@ -191,7 +191,7 @@ export default project("instit", (p) => {
     expect(d.code).toBe(0);
     expect(d.stdout).toContain(`- instance:${DECL}  created by the run: delete instance ${NAME}`);
     const r = await hk(["apply", "--plan", join(dir, "down1.json"), "--instance", DECL, "--confirm"]);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.code ? r.stderr : "" }).toEqual({ code: 0, stderr: "" });
     expect(await incusJson()).toBeNull();
   }, STEP_MS);
 });
