@@ -53,6 +53,8 @@ export const command = defineKind<Command, null>({
     return [{ label: `run ${r.name}: ${r.exec.join(" ")}`, argv, ...(ctx.root ? { skip: "offline root: commands run only on live hosts" } : {}) }];
   },
   down: { invert: invertCommand, settled: () => undefined, observed: () => undefined },
+  // runuser fails on a user that does not exist (offline roots run no commands).
+  needs: (r, ctx) => ({ users: ctx.root || !r.user ? [] : [r.user] }),
   formatDiff: (c) => (c.action === "run" ? [`$ ${(((c.after)?.exec ?? []) as string[]).map((a) => JSON.stringify(a)).join(" ")}`] : []),
   /** Commands run before or after starts, when their service changed (or always). */
   steps({ resources, changes, ctx, all, release }) {

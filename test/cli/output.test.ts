@@ -71,8 +71,9 @@ describe("JSON: kind, formatVersion, a schema for each", () => {
     expect(validate(schemas.events!, { ...events[0], type: "made-up" }).length).toBeGreaterThan(0);
     // A failing run's events validate too.
     const failRoot = join(dir, "fail-root");
-    mkdirSync(join(failRoot, "etc"), { recursive: true });
-    writeFileSync(join(failRoot, "etc/demo"), "a file where the directory goes\n");
+    // A regular file where the directory's parent goes: the plan cannot foresee it, mkdir fails there.
+    mkdirSync(failRoot, { recursive: true });
+    writeFileSync(join(failRoot, "etc"), "a file where the parent directory goes\n");
     const failed = await hk(["apply", infra("v1.ts", v1), "--root", failRoot, "--confirm", "--json"]);
     expect(failed.code).toBe(1);
     const fe = failed.stdout.trim().split("\n").map((l) => JSON.parse(l));
@@ -132,8 +133,9 @@ describe("human output", () => {
 
   test("a failed change: its error printed once, no badges, one error line", async () => {
     const failRoot = join(dir, "fail-once");
-    mkdirSync(join(failRoot, "etc"), { recursive: true });
-    writeFileSync(join(failRoot, "etc/demo"), "a file where the directory goes\n");
+    // A regular file where the directory's parent goes: the plan cannot foresee it, mkdir fails there.
+    mkdirSync(failRoot, { recursive: true });
+    writeFileSync(join(failRoot, "etc"), "a file where the parent directory goes\n");
     const r = await hk(["apply", infra("v1.ts", v1), "--root", failRoot, "--confirm", "--track", "--rollback-on-failure"]);
     expect(r.code).toBe(1);
     const all = r.stdout + r.stderr;

@@ -94,16 +94,17 @@ export default project("hkmulti", (p) => {
   }, TEST_MS);
 
   test("one host failing does not hide the other's result", async () => {
-    // b's directory is made a file: its create fails there, a (already converged) has nothing to do.
-    await onHost(b, `rm -rf ${data}; echo x > ${data}`);
+    // b's directory is gone (so its service changed and its command runs) and the command's stamps file
+    // is a directory (so the command fails): b fails at apply; a (already converged) has nothing to do.
+    await onHost(b, `rm -rf ${data} ${stamps}; mkdir ${stamps}`);
     const r = await hostkit(["apply", file, "--host", "a", "--host", "b", "--confirm"], { waitForLock: true });
     expect(stackLines(r.stderr)).toEqual([]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("Plan for hkmulti on a");
     expect(r.stdout).toMatch(/Plan for hkmulti on a[^\n]*\n+No changes/);
     const out = r.stdout + r.stderr;
-    expect(out).toContain(`[b] ✗ directory:${data} failed`);
+    expect(out).toMatch(new RegExp(`\\[b\\] ✗ command:\\S*pause failed`));
     expect(r.stderr).toMatch(/^error: \[b\] run \S+ failed\.$/m);
-    expect(out).toMatch(/failed: directory:/);
+    expect(out).toMatch(/failed: command:\S*pause/);
   }, TEST_MS);
 });
