@@ -4,6 +4,8 @@
  * - a changed config file declared in a service restarts exactly that service, once, however many of
  *   its inputs changed: its unit's ActiveEnterTimestampMonotonic moves and its start log grows by one
  *   line, while another service of the same project is untouched; an unchanged re-apply moves nothing;
+ *   a file with `notify: "reload"` reloads (execReload runs, same process, no new activation), and a
+ *   restart in the same apply covers it;
  * - command downs only with their cause: change only restartSec, apply with --track, `down --last`
  *   does NOT run the migration's down and says so; a release change followed by `down --last` runs it.
  *   The migration and its down append to a log on the host, which is what the tests read.
@@ -29,7 +31,7 @@ function serviceSteps(json: string): string[] {
   return changes.filter((c) => c.type === "service_state").map((c) => `${c.after?.op} ${c.id}`);
 }
 
-describe.skipIf(!ENABLED)("a changed config file restarts exactly its service, once", () => {
+describe.skipIf(!ENABLED)("a changed config file restarts exactly its service, once (or reloads it)", () => {
   let h: Host;
   let s: Session;
   const name = `hkdh${t}`;
@@ -37,14 +39,17 @@ describe.skipIf(!ENABLED)("a changed config file restarts exactly its service, o
   const api = `${name}-api.service`;
   const conf = `/etc/${name}`;
   const starts = (svc: string) => `/var/tmp/${name}-${svc}.starts`;
+  const reloads = `/var/tmp/${name}-web.reloads`;
   // Each daemon appends a line to its start log, then becomes `sleep`: one line per start.
-  const daemon = (svc: string, secs: number) =>
-    `s.daemon({ exec: ["/bin/sh", "-c", ${JSON.stringify(`echo start >> ${starts(svc)}; exec sleep ${secs}`)}], env: ["${conf}/${svc}.env"] });`;
-  const infra = (webConf: string, webMode: string) => `  p.prefixes({ unit: "${name}-" });
+  const daemon = (svc: string, secs: number, more = "") =>
+    `s.daemon({ exec: ["/bin/sh", "-c", ${JSON.stringify(`echo start >> ${starts(svc)}; exec sleep ${secs}`)}], ${more}env: ["${conf}/${svc}.env"] });`;
+  // web's tls.conf says `notify: "reload"`: its execReload appends to a log (the daemon keeps running).
+  const infra = (webConf: string, webMode: string, tls = "1") => `  p.prefixes({ unit: "${name}-" });
   p.service("web", (s) => {
     s.file("${conf}/web.toml", { content: "v=${webConf}\\n" });
+    s.file("${conf}/tls.conf", { content: "t=${tls}\\n", notify: "reload" });
     s.envFile("${conf}/web.env", { set: { MODE: "${webMode}" } });
-    ${daemon("web", 1000)}
+    ${daemon("web", 1000, `execReload: ["/bin/sh", "-c", "echo reload >> ${reloads}"], `)}
   });
   p.service("api", (s) => {
     s.file("${conf}/api.toml", { content: "a=1\\n" });
@@ -58,7 +63,7 @@ describe.skipIf(!ENABLED)("a changed config file restarts exactly its service, o
   }, SETUP_MS);
 
   afterAll(async () => {
-    if (h) await onHost(h, clean(name, [web, api], [conf, starts("web"), starts("api")]));
+    if (h) await onHost(h, clean(name, [web, api], [conf, starts("web"), starts("api"), reloads]));
     removeTempDirs();
   }, TEST_MS);
 
@@ -73,7 +78,7 @@ describe.skipIf(!ENABLED)("a changed config file restarts exactly its service, o
     };
   }
 
-  test("web.toml changes: web restarts once, api does not; both web inputs change: still one restart; unchanged: nothing moves", async () => {
+  test("web.toml changes: web restarts once, api does not; both web inputs change: still one restart; unchanged: nothing moves; tls.conf: a reload", async () => {
     s.infra(infra("1", "one"));
     await s.cli("v1 apply", ["apply", "infra.ts", "--host", "it", "--confirm"]);
     const v1 = await observe({ web: 1, api: 1 });
@@ -106,6 +111,25 @@ describe.skipIf(!ENABLED)("a changed config file restarts exactly its service, o
     expect(again.stdout).toContain("No changes.");
     const v4 = await observe({ web: 3, api: 1 });
     expect(v4).toEqual(v3);
+    const reloadCount = async () => Number((await onHost(h, `cat ${reloads} 2>/dev/null | wc -l`)).trim());
+    expect(await reloadCount()).toBe(0);
+
+    // Only tls.conf (notify: "reload") changes: one reload, no restart, the same process.
+    const pid = await unitProp(h, web, "MainPID");
+    s.infra(infra("3", "two", "2"));
+    expect(serviceSteps((await s.cli("tls plan", ["plan", "infra.ts", "--host", "it", "--json"])).stdout)).toEqual([`reload ${web}`]);
+    await s.cli("tls apply", ["apply", "infra.ts", "--host", "it", "--confirm"]);
+    expect(await reloadCount()).toBe(1);
+    expect(await observe({ web: 3, api: 1 })).toEqual(v3);
+    expect(await unitProp(h, web, "MainPID")).toBe(pid);
+
+    // tls.conf and web.toml change together: the restart covers the reload.
+    s.infra(infra("4", "two", "3"));
+    expect(serviceSteps((await s.cli("tls+conf plan", ["plan", "infra.ts", "--host", "it", "--json"])).stdout)).toEqual([`restart ${web}`]);
+    await s.cli("tls+conf apply", ["apply", "infra.ts", "--host", "it", "--confirm"]);
+    const v5 = await observe({ web: 4, api: 1 });
+    expect({ web: v5.web.starts, api: v5.api.starts, moved: v5.web.stamp !== v3.web.stamp, apiSame: v5.api.stamp === v1.api.stamp }).toEqual({ web: 4, api: 1, moved: true, apiSame: true });
+    expect(await reloadCount()).toBe(1);
   }, TEST_MS);
 });
 
