@@ -3,7 +3,8 @@
  * test/down/prune.test.ts):
  * - a whole service removed from the infra file is pruned: its unit, timer and env file (holding a
  *   secret) are planned as deletes, its account and directory kept with a warning naming them; apply
- *   stops and disables the units and removes them (systemd no longer knows them); `down --last` brings
+ *   stops and disables the units and removes them (systemd no longer knows them, not even a failed
+ *   one as "not-found failed"); `down --last` brings
  *   them back from the run's backups and the unit runs again;
  * - a rotated secret whose value the controller holds is planned as "secret TOKEN changed", without
  *   the value or a hash of it in any output or plan JSON; without the value the plan says it could not
@@ -42,7 +43,7 @@ describe.skipIf(!ENABLED)("prune on a real host: a removed service goes away, an
     s.storage("data", { mode: 0o750 });
     s.env("runtime", { set: { A: "1" }, secret: { TOKEN: secretEnv("HKD_TOKEN") } });
     s.daemon({ exec: ["/bin/sleep", "1000"], env: ["runtime"] });
-    s.timer("tick", { onCalendar: "hourly", exec: ["/bin/true"] });
+    s.timer("tick", { onCalendar: "hourly", exec: ["/bin/false"] }); // its job fails: see below
   });`;
 
   beforeAll(async () => {
@@ -70,6 +71,9 @@ rm -rf /etc/${name} /srv/${name} /etc/${name}-keep.conf /var/lib/hostkit/state/$
     expect(await hostFileHolds(h, envPath, canary)).toBe(true);
     const pid1 = await unitProp(h, unit, "MainPID");
     expect(pid1).not.toBe("0");
+    // The timer's job has run and failed: a failed unit must not outlive its removal as a ghost.
+    await onHost(h, `systemctl start ${job} >/dev/null 2>&1; exit 0`);
+    expect((await unitState(h, job)).active).toBe("failed");
 
     // The service is removed from the file.
     s.infra(head);
@@ -90,6 +94,7 @@ rm -rf /etc/${name} /srv/${name} /etc/${name}-keep.conf /var/lib/hostkit/state/$
     await s.cli("v2 apply", ["apply", "infra.ts", "--host", "it", "--confirm", "--track"], { env });
     // systemd no longer knows the units: stopped, disabled, files gone; the daemon's process is gone.
     for (const u of [unit, timer, job]) expect({ u, ...(await unitState(h, u)) }).toEqual({ u, active: "inactive", enabled: "", load: "not-found" });
+    expect(await onHost(h, `systemctl list-units --all --failed --plain --no-legend | grep -c '${name}-' || true`)).toBe("0\n");
     expect(await onHost(h, `pgrep -u ${account} -c || true`)).toBe("0\n");
     expect(await onHost(h, `ls /etc/systemd/system | grep -c '^${name}-' || true; find /etc/systemd/system -name '${name}-*' | wc -l`)).toBe("0\n0\n");
     expect(await exists(h, envPath)).toBe(false);
