@@ -46,6 +46,8 @@ export default project("shop", (p) => {
     s.daemon({
       description: "Shop web server",
       exec: ["/opt/shop/src/web/bin/server", "start"],
+      // How it re-reads tls.conf without a restart (its `notify: "reload"` above needs this).
+      execReload: ["/bin/sh", "-c", 'kill -HUP "$MAINPID"'],
       workingDirectory: s.rootPath("source"),
       env: ["runtime", shared],
       // Inline, non-secret values; quoted for systemd exactly (spaces, `$`, `%` are safe).

@@ -118,6 +118,10 @@ export function daemonSections(d: DaemonOptions, ctx: DaemonContext): ReturnType
   for (const path of resolveEnvFiles(d.env, ctx, "env")) u.set("Service", "EnvironmentFile", escapeSpecifiers(path));
   for (const [k, val] of Object.entries(d.environment ?? {})) u.set("Service", "Environment", quoteArg(`${k}=${val}`));
   u.set("Service", "ExecStart", execLine(exec));
+  if (d.execReload) {
+    checkProgram(d.execReload, ctx, "execReload[0]");
+    u.set("Service", "ExecReload", execLine(d.execReload));
+  }
   if (d.restart) u.set("Service", "Restart", RESTART[d.restart]);
   if (d.restartSec !== undefined) u.set("Service", "RestartSec", String(d.restartSec));
 

@@ -3,6 +3,7 @@
  * - an env file it loads changes (unless that env file says `notify: false`, or "reload");
  * - a file or env file declared in its own service changes (default; `notify: "reload" | false`);
  * - a resource it names in `restartOn` changes (any declared key: `file:/etc/app/app.toml`).
+ * `notify: "reload"` needs the daemon's `execReload` (ExecReload=): it is a load error without one.
  * The handler machinery (src/plan/handlers.ts) restarts each unit at most once per plan, however
  * many of its inputs changed, and a restart covers a reload.
  */
@@ -46,7 +47,21 @@ export function wireNotify(project: ProjectDecl, resources: Resource[]): void {
     }
     for (const k of restart) reload.delete(k);
     unit.restartOn = [...restart];
-    if (reload.size) unit.reloadOn = [...reload];
+    // `systemctl reload` of a unit without ExecReload= fails at apply ("Job type reload is not
+    // applicable"), which an offline root never shows: refuse it here, at the declaration asking for it.
+    const canReload = Object.values(unit.sections).some((lines) => lines.some(([k]) => k === "ExecReload"));
+    if (reload.size && !canReload) {
+      for (const k of reload) {
+        const decl = all.find((i) => notifyOf(i)?.key === k && notifyOf(i)?.notify === "reload");
+        problems.push({
+          subject: decl ? `${k} (service "${svc.name}")` : `service "${svc.name}" › daemon`,
+          key: "notify",
+          source: decl?.source ?? daemon.source,
+          message: `"reload", but the daemon of service "${svc.name}" (${unit.id}) declares no execReload: systemd cannot reload it`,
+          hint: 'declare how it reloads, daemon({ execReload: ["/bin/sh", "-c", "kill -HUP \\"$MAINPID\\""] }), or use notify: "restart" (the default)',
+        });
+      }
+    } else if (reload.size) unit.reloadOn = [...reload];
   }
   if (problems.length) throw new HostKitError(problems);
 }

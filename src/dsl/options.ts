@@ -173,7 +173,7 @@ export interface FileOptions {
   rollback?: Rollback;
   /**
    * Declared in a service: what its daemon does when this changes (default "restart"; "reload" runs
-   * `systemctl reload`; false: nothing). @example notify: "reload"
+   * `systemctl reload`, which needs the daemon's `execReload`; false: nothing). @example notify: "reload"
    */
   notify?: "restart" | "reload" | false;
   /**
@@ -206,7 +206,7 @@ export interface EnvOptions {
   secret?: Record<string, { env: string } | SecretRef>;
   /**
    * What the daemons that load it (and, declared in a service, its daemon) do when it changes (default "restart"; "reload" runs
-   * `systemctl reload`; false: nothing). @example notify: "reload"
+   * `systemctl reload`, which needs the daemon's `execReload`; false: nothing). @example notify: "reload"
    */
   notify?: "restart" | "reload" | false;
   /** @example mode: "private_file" */
@@ -441,6 +441,11 @@ export interface DaemonOptions {
   workingDirectory?: string;
   /** The program and its arguments (quoted for systemd exactly). @example exec: ["/usr/local/bin/mix", "exograph.index.hex", "--web"] */
   exec?: string[];
+  /**
+   * How it reloads its configuration (ExecReload=; systemd sets $MAINPID in its environment). Needed for
+   * `notify: "reload"`: systemd cannot reload a unit without it. @example execReload: ["/bin/sh", "-c", "kill -HUP \"$MAINPID\""]
+   */
+  execReload?: string[];
   /** Service Type=. @example type: "notify" */
   type?: "simple" | "exec" | "notify" | "oneshot" | "forking";
   /** @example restart: "on_failure" */
@@ -493,6 +498,7 @@ export const DaemonSchema = v.strictObject({
   requires: v.optional(OneOrMany),
   workingDirectory: v.optional(AbsPath),
   exec: v.optional(Argv),
+  execReload: v.optional(Argv),
   type: v.optional(v.picklist(["simple", "exec", "notify", "oneshot", "forking"])),
   restart: v.optional(v.picklist(["no", "on_success", "on_failure", "on_abnormal", "on_watchdog", "on_abort", "always"])),
   restartSec: v.optional(v.pipe(v.number(), v.minValue(0))),

@@ -86,6 +86,13 @@ function unitWork(change: KindChange<Unit>, ctx: TargetCtx): { write?: Payload; 
   };
 }
 
+/**
+ * `$1`: a unit being deleted. Clears its failed state (else `systemctl --failed` keeps listing it as
+ * "not-found failed" once its file is gone); a unit that is not failed is left alone, since
+ * `reset-failed` of a unit systemd has unloaded is an error ("not loaded").
+ */
+const RESET_IF_FAILED = '[ "$(systemctl is-failed -- "$1")" = failed ] || exit 0; exec systemctl reset-failed -- "$1"';
+
 function linkingSystemctl(ctx: TargetCtx, ...args: string[]): string[] {
   return ctx.root ? ["sh", "-c", SAFE_SYSTEMCTL, "hostkit-systemctl", ctx.root, ...args] : ["systemctl", ...args];
 }
@@ -232,6 +239,8 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
       if (change.action === "delete") {
         return [
           { label: `disable ${r.name}`, argv: ctx.root ? linkingSystemctl(ctx, "disable", "--", r.name) : ["systemctl", "disable", "--now", "--", r.name] },
+          // A failed unit stays listed as "not-found failed" after its file is gone, until reset-failed.
+          ...(ctx.root ? [] : [{ label: `clear the failed state of ${r.name}`, argv: ["sh", "-c", RESET_IF_FAILED, "hostkit-reset-failed", r.name] }]),
           removeOp(`remove unit file ${r.name}`, path, "file", {}, ctx.root),
         ];
       }

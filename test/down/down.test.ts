@@ -213,7 +213,7 @@ describe("down()", () => {
     const up = upPlan([[unitV2, unitFact(undefined)]]);
     const d = down(up);
     expect(keys(d)).toEqual(["delete systemd_service:web.service", "run systemd:daemon-reload"]);
-    expect(opsFor(d.changes[0]!, {}).map((o) => (o.argv[0] === "sh" ? o.argv.slice(3) : o.argv).join(" "))).toEqual(["systemctl disable --now -- web.service", "hostkit-remove /etc/systemd/system/web.service file  root 0"]);
+    expect(opsFor(d.changes[0]!, {}).map((o) => (o.argv[0] === "sh" ? o.argv.slice(3) : o.argv).join(" "))).toEqual(["systemctl disable --now -- web.service", "hostkit-reset-failed web.service", "hostkit-remove /etc/systemd/system/web.service file  root 0"]);
   });
 
   test("large previous content without a backup cannot be restored: a warning, not a guess", () => {

@@ -4,6 +4,7 @@
  * `notify: false` does nothing; `restartOn` names other resources; an unknown key is a load error.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { load } from "../../src/load.ts";
 import type { Plan } from "../../src/model/plan.ts";
 import type { Resource } from "../../src/model/resource.ts";
@@ -24,7 +25,7 @@ const config = infraFile(
     s.file("/etc/web/tls.conf", { content: "t=2\\n", notify: "reload" });
     s.file("/etc/web/notes.txt", { content: "n=2\\n", notify: false });
     s.envFile("/etc/web/web.env", { set: { A: "2" } });
-    s.daemon({ exec: ["/bin/sleep", "1000"], env: ["/etc/web/web.env"], restartOn: ["file:/etc/shared/ca.pem"] });
+    s.daemon({ exec: ["/bin/sleep", "1000"], execReload: ["/bin/sh", "-c", 'kill -HUP "$MAINPID"'], env: ["/etc/web/web.env"], restartOn: ["file:/etc/shared/ca.pem"] });
   });
   p.service("idle", (s) => s.daemon({ exec: ["/bin/sleep", "2000"] }));
 });`,
@@ -79,5 +80,22 @@ describe("a daemon's config inputs", () => {
     expect(r.stderr).toContain("file:/etc/nope.conf, which is not declared");
     expect(r.stderr).toContain("bad.ts:3");
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  test('notify: "reload" on a daemon without execReload is one load error at the file (systemd could not reload it)', async () => {
+    const bad = infraFile(dir, `export default project("notify", (p) => {
+  p.service("web", (s) => {
+    s.file("/etc/web/tls.conf", { content: "t\\n", notify: "reload" });
+    s.daemon({ exec: ["/bin/sleep", "1"] });
+  });
+});`, "noreload.ts");
+    const r = await hostkit(["plan", bad, "--root", `${dir}/root`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('file:/etc/web/tls.conf (service "web")');
+    expect(r.stderr).toContain('notify: "reload", but the daemon of service "web" (web.service) declares no execReload: systemd cannot reload it');
+    expect(r.stderr).toContain("noreload.ts:4:"); // the s.file line
+    expect(r.stderr).toContain("execReload");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(`${dir}/root`)).toBe(false);
   });
 });
