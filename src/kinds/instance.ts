@@ -24,6 +24,7 @@ import { diffInstance, describeForward, type InstanceAction } from "../instances
 import { BackendReadError, commandsFor, type BackendRef } from "../instances/commands.ts";
 import { FORGET_HOST_KEY, SEED_KEY, WAIT_SSH } from "../instances/scripts.ts";
 import { sameKey } from "./inverse.ts";
+import { SecretRefSchema } from "../model/secret.ts";
 
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
@@ -42,6 +43,8 @@ export const InstanceSchema = v.strictObject({
   rollback: RollbackSchema,
   /** The nested host's public key, pushed into `user`'s authorized_keys through the backend. */
   seed: v.optional(v.strictObject({ user: v.string(), publicKey: v.string() })),
+  /** The nested host's password (a secret reference, never a value), set for `user` with chpasswd through the backend. */
+  seedPassword: v.optional(v.strictObject({ user: v.string(), secret: SecretRefSchema })),
   /** Where the nested host's SSH answers, and how long to wait for it. */
   ssh: v.optional(
     v.strictObject({
@@ -70,9 +73,16 @@ export function seedId(seed: { user: string; publicKey: string }): string {
   return `${seed.user}:sha256:${createHash("sha256").update(id).digest("hex").slice(0, 32)}`;
 }
 
+/** The password seed record: whose password, from which secret; never the value nor a digest of it (a short one would be guessed). */
+export function passwordId(seed: { user: string; secret: { $secret: { env: string } } }): string {
+  return `${seed.user}:env:${seed.secret.$secret.env}`;
+}
+
 interface Planned {
   actions: InstanceAction[];
   seed: boolean;
+  /** Set the declared password (the instance is new, or the user or secret named changed). */
+  password: boolean;
   wait: boolean;
   notes: string[];
 }
@@ -82,14 +92,16 @@ function planned(r: Instance, state: InstanceState | undefined): Planned {
   const d = diffInstance(specOf(r), state);
   const running = r.state === "running";
   const seed = !!r.seed && running && state?.seeded !== seedId(r.seed);
-  const wait = running && !!r.ssh && (d.actions.length > 0 || seed);
-  return { actions: d.actions, seed, wait, notes: d.notes };
+  const password = !!r.seedPassword && running && state?.passwordSeeded !== passwordId(r.seedPassword);
+  const wait = running && !!r.ssh && (d.actions.length > 0 || seed || password);
+  return { actions: d.actions, seed, password, wait, notes: d.notes };
 }
 
 function reasons(p: Planned, r: Instance): string[] {
   return [
     ...p.actions.map((a) => a.reason),
     ...(p.seed ? [`seed ${r.seed!.user}'s authorized_keys with the nested host's public key (through the backend)`] : []),
+    ...(p.password ? [`set ${r.seedPassword!.user}'s password from $${r.seedPassword!.secret.$secret.env} (chpasswd through the backend)`] : []),
     ...(p.wait ? [`wait up to ${r.ssh!.timeoutSeconds} s for SSH on ${r.ssh!.host}:${r.ssh!.port}`] : []),
     ...p.notes.map((n) => `note: ${n}`),
   ];
@@ -99,9 +111,9 @@ function diff(r: Instance, fact: Fact): Decision {
   const state = fact ?? undefined;
   const p = planned(r, state);
   const after = { exists: true, status: r.state, image: r.image, kind: r.kind, expose: r.expose, ...(r.nestedHost ? { contentsReadable: false } : {}) };
-  if (!p.actions.length && !p.seed) return { action: "noop", reason: p.notes.length ? `unchanged (${p.notes.join("; ")})` : "unchanged", ...(state ? { before: { ...state } } : {}) };
+  if (!p.actions.length && !p.seed && !p.password) return { action: "noop", reason: p.notes.length ? `unchanged (${p.notes.join("; ")})` : "unchanged", ...(state ? { before: { ...state } } : {}) };
   // Its contents can be read before this change only when the guest already answers where declared.
-  const readable = !!state && state.status === "running" && !p.actions.some((a) => a.op === "start" || a.op.startsWith("forward-")) && !p.seed;
+  const readable = !!state && state.status === "running" && !p.actions.some((a) => a.op === "start" || a.op.startsWith("forward-")) && !p.seed && !p.password;
   const all = reasons(p, r);
   return {
     action: state ? "update" : "create",
@@ -154,6 +166,12 @@ function upOps(r: Instance, state: InstanceState | undefined): Op[] {
     ops.push({ label: `seed ${r.seed!.user}'s authorized_keys in ${r.name}`, argv: c.exec(b, r.name, ["sh", "-c", SEED_KEY, "hostkit-seed", r.seed!.user]), stdin: { text: `${r.seed!.publicKey.trim()}\n` } });
     ops.push({ label: `record the seeded key on ${r.name}`, argv: c.configSet(b, r.name, { [c.seedKey]: seedId(r.seed!) }) });
   }
+  if (p.password) {
+    const s = r.seedPassword!;
+    // the value goes on chpasswd's stdin (resolved at apply, scrubbed from output), never into argv
+    ops.push({ label: `set ${s.user}'s password in ${r.name} (chpasswd through the backend)`, argv: c.exec(b, r.name, ["chpasswd"]), stdin: { secretLine: { prefix: `${s.user}:`, secret: s.secret } } });
+    ops.push({ label: `record whose password was set on ${r.name}`, argv: c.configSet(b, r.name, { [c.seedPasswordKey]: passwordId(s) }) });
+  }
   if (p.wait) ops.push({ label: `wait up to ${r.ssh!.timeoutSeconds} s for SSH on ${r.ssh!.host}:${r.ssh!.port}`, argv: ["bash", "-c", WAIT_SSH, "hostkit-wait", r.ssh!.host, String(r.ssh!.port), String(r.ssh!.timeoutSeconds)] });
   return ops;
 }
@@ -191,6 +209,8 @@ export const instance = defineKind<Instance, Fact>({
     }
   },
   diff,
+  // the password is resolved only when an op seeds it; checked to be set before anything is applied
+  secretRefs: (c) => (c.resource?.seedPassword && (c.action === "create" || c.action === "update") ? { password: c.resource.seedPassword.secret } : ({} as Record<string, never>)),
   // addresses change with DHCP leases and say nothing about what HostKit manages
   basis: (f) => (f ? { ...f, addresses: [] } : null),
   ops(change) {
