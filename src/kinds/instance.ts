@@ -10,13 +10,15 @@
  * the nested host's public key through the backend, record the seed, wait (bounded) until the nested
  * host's SSH answers. Drift: image and kind (notes: fixed at create), config keys HostKit set,
  * lifecycle, running state, proxy devices, the seeded key (one config key, read with the state).
- * Down: delete an instance the run created (rollback policy, default delete_if_created), stop one it
- * started; other changes are reported, not reversed.
+ * Down: delete an instance the run created (rollback policy, default delete_if_created); for one it
+ * updated, restore what the run changed (src/instances/restore.ts): config keys HostKit set, lifecycle,
+ * exposed ports, running state. Seeded credentials stay (said in a warning).
  */
 import * as v from "valibot";
 import { createHash } from "node:crypto";
 import { BASE, RollbackSchema } from "../model/resource.ts";
 import { defineKind, type Decision, type Inverse, type KindChange, type Op } from "../model/kind.ts";
+import type { Change } from "../model/plan.ts";
 import { HostKitError } from "../model/errors.ts";
 import { text } from "../targets/runner.ts";
 import type { InstanceSpec, InstanceState } from "../instances/backend.ts";
@@ -24,6 +26,8 @@ import { diffInstance, describeForward, type InstanceAction } from "../instances
 import { BackendReadError, commandsFor, type BackendRef } from "../instances/commands.ts";
 import { FORGET_HOST_KEY, SEED_KEY, WAIT_SSH } from "../instances/scripts.ts";
 import { sameKey } from "./inverse.ts";
+import { restoreActions } from "../instances/restore.ts";
+import type { ForwardState } from "../instances/backend.ts";
 import { SecretRefSchema } from "../model/secret.ts";
 
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
@@ -110,7 +114,7 @@ function reasons(p: Planned, r: Instance): string[] {
 function diff(r: Instance, fact: Fact): Decision {
   const state = fact ?? undefined;
   const p = planned(r, state);
-  const after = { exists: true, status: r.state, image: r.image, kind: r.kind, expose: r.expose, ...(r.nestedHost ? { contentsReadable: false } : {}) };
+  const after = { exists: true, status: r.state, image: r.image, kind: r.kind, expose: r.expose, config: r.config, ...(r.nestedHost ? { contentsReadable: false } : {}) };
   if (!p.actions.length && !p.seed && !p.password) return { action: "noop", reason: p.notes.length ? `unchanged (${p.notes.join("; ")})` : "unchanged", ...(state ? { before: { ...state } } : {}) };
   // Its contents can be read before this change only when the guest already answers where declared.
   const readable = !!state && state.status === "running" && !p.actions.some((a) => a.op === "start" || a.op.startsWith("forward-")) && !p.seed && !p.password;
@@ -124,16 +128,16 @@ function diff(r: Instance, fact: Fact): Decision {
   };
 }
 
-function upOps(r: Instance, state: InstanceState | undefined): Op[] {
+/** Backend commands for diff (or restore) actions, in their order; the exposed-port ones together at the first. */
+function actionOps(r: Instance, actions: readonly InstanceAction[]): Op[] {
   const b: BackendRef = r.backend;
   const c = commandsFor(b);
-  const p = planned(r, state);
   const ops: Op[] = [];
   const spec = specOf(r);
-  const forwards = p.actions.filter((a) => a.op.startsWith("forward-"));
+  const forwards = actions.filter((a) => a.op.startsWith("forward-"));
   // removals first: a port moved from one exposed name to another must be free before it is added
   const ordered = [...forwards.filter((a) => a.op === "forward-remove"), ...forwards.filter((a) => a.op !== "forward-remove")];
-  for (const a of p.actions) {
+  for (const a of actions) {
     switch (a.op) {
       case "create":
         ops.push({ label: `create ${r.kind} ${r.name} from ${r.image}`, argv: c.create(b, spec) });
@@ -154,6 +158,14 @@ function upOps(r: Instance, state: InstanceState | undefined): Op[] {
         if (a === forwards[0]) for (const f of ordered) ops.push({ label: f.reason, argv: c.forward(b, r.name, f as never) });
     }
   }
+  return ops;
+}
+
+function upOps(r: Instance, state: InstanceState | undefined): Op[] {
+  const b: BackendRef = r.backend;
+  const c = commandsFor(b);
+  const p = planned(r, state);
+  const ops = actionOps(r, p.actions);
   // A new instance has new host keys: the entry its predecessor left in the declared known_hosts
   // file is removed, so the nested host (acceptHosts) records the new key instead of refusing it.
   if (state === undefined && r.ssh?.forgetIn) {
@@ -176,6 +188,25 @@ function upOps(r: Instance, state: InstanceState | undefined): Op[] {
   return ops;
 }
 
+/** Exposed ports as a re-read confirms them: listen, host and guest port by expose name. */
+function exposed(fs: Record<string, { listen?: string; host?: number; guest?: number }>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fs).map(([k, f]) => [k, `${f.listen ?? "?"}:${f.host ?? "?"}->${f.guest ?? "?"}`]));
+}
+
+/**
+ * The state an applied change leaves (down plans are refused when the instance no longer looks so):
+ * existence, running state, and for an update HostKit's exposed ports and config keys. `after` carries `expose` and
+ * `config` (up changes: the declaration's; down changes: what they restore).
+ */
+function settled(c: Pick<Change, "action" | "after">) {
+  if (c.action === "delete") return { exists: false };
+  const a = c.after as { status?: string; expose?: Record<string, ForwardState>; config?: Record<string, string> } | undefined;
+  if (!a) return undefined;
+  // a created instance's down deletes it whatever its ports and keys became since: existence and state suffice
+  if (c.action === "create") return { exists: true, status: a.status };
+  return { exists: true, status: a.status, ...(a.expose ? { expose: exposed(a.expose) } : {}), ...(a.config ? { config: a.config } : {}) };
+}
+
 function invert(ch: KindChange<Instance>): Inverse {
   const r = ch.resource;
   if (!r) return { warning: `${ch.key}: no declaration recorded, not reversed` };
@@ -186,10 +217,23 @@ function invert(ch: KindChange<Instance>): Inverse {
   }
   if (ch.action === "update" && before) {
     if (r.rollback === "delete") return { change: { ...sameKey(ch), action: "delete", reason: `delete instance ${r.name} (rollback "delete")`, before: { exists: true }, after: { exists: false }, resource: r } };
-    const started = before.status !== "running" && r.state === "running";
-    const warning = `${ch.key}: its other changes (config, exposed ports, seeded key) are not reversed by a down plan`;
-    if (started) return { change: { ...sameKey(ch), action: "update", reason: `started by the run: stop instance ${r.name}`, before: { exists: true, status: "running" }, after: { exists: true, status: "stopped", stop: true }, resource: r }, warning };
-    return { warning };
+    const back = restoreActions(specOf(r), before, r.name);
+    const seeded = planned(r, before);
+    const notes = [...back.warnings, ...(seeded.seed || seeded.password ? [`${ch.key}: the ${[seeded.seed ? "seeded key" : "", seeded.password ? "password set" : ""].filter(Boolean).join(" and ")} in the guest stay (a down plan does not take credentials back)`] : [])];
+    const warning = notes.length ? notes.join("; ") : undefined;
+    if (!back.actions.length) return warning ? { warning } : {};
+    const steps = back.actions.map((a) => a.reason);
+    return {
+      change: {
+        ...sameKey(ch),
+        action: "update",
+        reason: steps.length > 1 ? `${steps[0]} (+${steps.length - 1} more)` : steps[0]!,
+        before: { exists: true, status: r.state, expose: r.expose, config: r.config },
+        after: { exists: true, status: before.status, expose: back.forwards, config: back.config, steps, restore: back.actions },
+        resource: r,
+      },
+      ...(warning ? { warning } : {}),
+    };
   }
   return {};
 }
@@ -218,13 +262,15 @@ export const instance = defineKind<Instance, Fact>({
     const b = r.backend;
     const c = commandsFor(b);
     if (change.action === "delete") return [{ label: `delete instance ${r.name}`, argv: c.delete(b, r.name) }];
-    if ((change.after as { stop?: boolean } | undefined)?.stop) return [{ label: `stop ${r.name}`, argv: c.stop(b, r.name) }];
+    // a down plan's restore: the inverted actions it recorded (restore.ts)
+    const restore = (change.after as { restore?: InstanceAction[] } | undefined)?.restore;
+    if (restore) return actionOps(r, restore);
     return upOps(r, change.before as InstanceState | undefined);
   },
   down: {
     invert,
-    settled: (c) => (c.action === "delete" ? { exists: false } : c.after ? { exists: true, status: (c.after as { status?: string }).status } : undefined),
-    observed: (f) => (f ? { exists: true, status: f.status } : { exists: false }),
+    settled,
+    observed: (f) => (f ? { exists: true, status: f.status, expose: exposed(f.forwards), config: Object.fromEntries(f.managedKeys.filter((k) => k in f.config).map((k) => [k, f.config[k]])) } : { exists: false }),
   },
   formatDiff: (ch) => {
     const steps = (ch.after as { steps?: unknown } | undefined)?.steps;
