@@ -195,15 +195,15 @@ function exposed(fs: Record<string, { listen?: string; host?: number; guest?: nu
 
 /**
  * The state an applied change leaves (down plans are refused when the instance no longer looks so):
- * existence, running state, and for an update HostKit's exposed ports and config keys. `after` carries `expose` and
+ * existence, running state, HostKit's exposed ports and config keys. One projection for every change
+ * (unknown.ts and findDownDrift compare it whole): a created instance whose ports were changed since is
+ * not deleted by that run's down plan either. `after` carries `expose` and
  * `config` (up changes: the declaration's; down changes: what they restore).
  */
 function settled(c: Pick<Change, "action" | "after">) {
   if (c.action === "delete") return { exists: false };
   const a = c.after as { status?: string; expose?: Record<string, ForwardState>; config?: Record<string, string> } | undefined;
   if (!a) return undefined;
-  // a created instance's down deletes it whatever its ports and keys became since: existence and state suffice
-  if (c.action === "create") return { exists: true, status: a.status };
   return { exists: true, status: a.status, ...(a.expose ? { expose: exposed(a.expose) } : {}), ...(a.config ? { config: a.config } : {}) };
 }
 
