@@ -68,7 +68,7 @@ describe.skipIf(cannotRun(FILE, reason))("saved plans of an instance with conten
   let ssh = 0;
   let web = 0;
   const at = (f: string) => join(dir, f);
-  const write = (content: string) =>
+  const write = (content: string, o: { service?: boolean } = {}) =>
     writeFileSync(
       infra,
       `import { project, incus } from "hostkit";
@@ -80,9 +80,9 @@ export default project("savedpair", (p) => {
   }, (i) => {
     i.host("guest", { at: "127.0.0.1", ssh: { user: "root", port: ${ssh}, identityFile: "${dir}/id", acceptHosts: true, knownHostsFile: "${dir}/known_hosts" } });
     i.file("/srv/web/index.html", { content: ${JSON.stringify(content)} });
-    i.service("web", (s) => {
+    ${o.service === false ? "" : `i.service("web", (s) => {
       s.daemon({ exec: ["/usr/bin/python3", "-m", "http.server", "80", "--directory", "/srv/web"] });
-    });
+    });`}
   });
 });
 `,
@@ -198,5 +198,22 @@ export default project("savedpair", (p) => {
     const ok = await hk(["apply", "--plan", at("p4.json"), "--confirm"], { env });
     expect(ok.code).toBe(0);
     expect(await get(web)).toBe("three\n");
+  }, STEP_MS);
+
+  test("a stopped instance: its contents are a preview; planned once it answers, a change the preview does not list (a prune) is refused on the guest", async () => {
+    write("three\n", { service: false });
+    expect((await sh(["sudo", "-n", "incus", "stop", "--force", NAME])).code).toBe(0);
+    expect((await hk(["plan", infra, "--instance", DECL, "--out", at("p5.json")])).code).toBe(0);
+    const p5 = readJson(at("p5.json"));
+    expect(p5.nested.preview).toBe(true);
+    expect(p5.nested.plan.changes.map((c: Json) => c.key)).toEqual(["file:/srv/web/index.html"]);
+    const r = await hk(["apply", "--plan", at("p5.json"), "--instance", DECL, "--confirm"]);
+    expect(r.code).toBe(1);
+    expect(leaks(r.stderr)).toEqual([]);
+    expect(r.stderr).toContain(`instance ${DECL}: applied`);
+    expect(r.stderr).toContain(`error: plan ${at("p5.json")} (nested host guest): is refused for guest: planned against it now that it answers, its contents hold changes the saved plan does not list; nothing was applied on guest:\n  systemd_service:web.service: delete`);
+    // the instance was started (its own change, listed); nothing changed inside
+    expect((await sh(["sudo", "-n", "incus", "exec", NAME, "--", "systemctl", "is-active", "web.service"])).stdout.trim()).toBe("active");
+    expect(await guestFile()).toBe("three\n");
   }, STEP_MS);
 });
