@@ -121,6 +121,12 @@ export default project("savedpair", (p) => {
     expect(p1.nested.plan.target).toMatchObject({ name: "guest", transport: "ssh", host: "127.0.0.1", port: ssh });
     expect(p1.nested.plan.changes.map((c: Json) => c.key).sort()).toEqual(["file:/srv/web/index.html", "systemd_service:web.service"]);
 
+    // hostkit show prints both parts, as plan did
+    const shown = await hk(["show", at("p1.json")]);
+    expect(shown.stdout).toContain(`Plan for savedpair on ${DECL} (this machine)`);
+    expect(shown.stdout).toContain(`Plan for savedpair on guest (root@127.0.0.1:${ssh})`);
+    expect(shown.stdout).toContain("+ file:/srv/web/index.html");
+
     // an unsigned plan does not choose its own target
     const unnamed = await hk(["apply", "--plan", at("p1.json"), "--confirm"]);
     expect(unnamed.code).toBe(1);
