@@ -149,7 +149,14 @@ export default project("savedpair", (p) => {
     expect(r1c.stderr).toContain("nested.preview: the instance's change comes first");
     expect(await exists()).toBe(false);
 
-    const ok = await hk(["apply", "--plan", at("p1.json"), "--instance", DECL, "--confirm"]);
+    // a dry run reads and checks, prints the instance's commands, and creates nothing
+    const dry = await hk(["apply", "--plan", at("p1.json"), "--instance", DECL, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`incus --project default create ${IMAGE} ${NAME}`);
+    expect(dry.stderr).toContain("the commands for guest are decided once it answers");
+    expect(await exists()).toBe(false);
+
+    const ok = await hk(["apply", "--plan", at("p1.json"), "--instance", DECL, "--confirm", "--track"]);
     expect(leaks(ok.stderr)).toEqual([]);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toContain(`instance ${DECL}: applied`);
