@@ -78,6 +78,7 @@ function targetProblems(o: VerifyOptions): Problem[] {
   else if (!o.targetChosen && signature !== "valid") {
     // An unsigned file cannot choose where it is applied: an edited `target` would send it elsewhere.
     if (plan.target.transport === "root") out.push({ key: "target", why: `an unsigned saved plan does not choose its own target: pass --root ${plan.target.root} to apply it there` });
+    else if (plan.target.transport === "local" && o.project?.instances?.includes(plan.target.name)) out.push({ key: "target", why: `an unsigned saved plan does not choose its own target: pass --instance ${plan.target.name} to apply it to that instance` });
     else if (plan.target.transport === "local") out.push({ key: "target", why: "an unsigned saved plan does not choose its own target: pass --local to apply it to this machine" });
     else if (!o.project?.hosts.some((h) => h.name === plan.target.name)) out.push({ key: "target", why: `host ${plan.target.name} is not declared in ${o.file ?? "the infra file"}: pass --host or --remote to apply it there` });
   }
@@ -92,19 +93,19 @@ function projectProblems(o: VerifyOptions): Problem[] {
 }
 
 /** Steps (reload, starts) and kinds that plan as steps (commands): checked against the rebuild, not statically. */
-function isDerived(c: Pick<Change, "type">): boolean {
+export function isDerived(c: Pick<Change, "type">): boolean {
   return !!stepOf(c.type) || !!kindOf(c.type)?.steps;
 }
 
 /** The fields of two resources that differ (source locations aside: moving a line changes nothing applied). */
-function resourceDiff(saved: unknown, declared: Resource): string[] {
+export function resourceDiff(saved: unknown, declared: Resource): string[] {
   const a: Record<string, unknown> = { ...((saved ?? {}) as Record<string, unknown>), source: undefined };
   const b: Record<string, unknown> = { ...(declared as Record<string, unknown>), source: undefined };
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   return keys.filter((k) => stableStringify(a[k]) !== stableStringify(b[k]));
 }
 
-function same(a: unknown, b: unknown): boolean {
+export function same(a: unknown, b: unknown): boolean {
   return stableStringify(a ?? null) === stableStringify(b ?? null);
 }
 

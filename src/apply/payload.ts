@@ -96,6 +96,12 @@ export function payloadStream(p: Payload, resolver: SecretResolver, backups?: Ba
   if ("text" in p) return bytesStream(enc.encode(p.text));
   if ("base64" in p) return bytesStream(Buffer.from(p.base64, "base64"));
   if ("envFile" in p) return bytesStream(enc.encode(renderEnvFile(p.envFile, (ref) => resolver.resolve(ref))));
+  if ("secretLine" in p) {
+    const value = resolver.resolve(p.secretLine.secret);
+    // a line break would start another record for the program reading lines (chpasswd: another user's password)
+    if (/[\r\n\0]/.test(value)) throw new HostKitError({ subject: `secret ${p.secretLine.secret.$secret.env}`, message: "contains a line break or NUL: it cannot be passed as one line" });
+    return bytesStream(enc.encode(`${p.secretLine.prefix}${value}\n`));
+  }
   if ("backup" in p) return backupStream(backups, p.backup);
   if ("source" in p) return sourceStream(p.source);
   if ("archives" in p) {

@@ -24,8 +24,10 @@ import { parseDuration, runPlan, type RunOutcome } from "../apply/rollback.ts";
 import { runEventNote, runReport } from "./run-report.ts";
 import { planProject, runsRootArgs, runStoreFor } from "./runs.ts";
 import { packageLockArgs, packageLookups, withLookups } from "./package-args.ts";
-import { applyPair } from "./instance-apply.ts";
+import { applyPair, applySavedPair } from "./instance-apply.ts";
+import { verifyNested } from "../apply/integrity-nested.ts";
 import type { TargetCtx } from "../model/kind.ts";
+import type { Runner } from "../targets/runner.ts";
 
 export const applyArgs = {
   file: { type: "positional", description: "Infra file (optional with --plan)", required: false },
@@ -80,9 +82,13 @@ export default defineCommand({
     if (saved && targets.length !== 1) throw new HostKitError({ key: "--plan", message: "a saved plan applies to one target" });
     const storeArgs = { ...(args.file ? { file: args.file } : {}), ...(project ? { project } : {}), ...(saved ? { plan: saved } : {}), ...(args["runs-root"] ? { runsRoot: args["runs-root"] } : {}), ...(args["backups-root"] ? { backupsRoot: args["backups-root"] } : {}), require: repeated(rawArgs, "require") };
     // Before anything runs: the saved plan is what the declarations (or, for a down plan, its run) produce.
+    // A saved instance plan (with its nested host's) is checked against the instance's controller target.
+    const pairOf = saved?.nested ? targets[0]!.pair : undefined;
     const verified = savedFile
-      ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: targets[0]!.info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
+      ? verifySavedPlan({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), ...(project ? { project } : {}), target: (pairOf?.controller ?? targets[0]!).info, targetChosen: !!(flags.local || flags.root || flags.host?.length || flags.instance?.length || flags.remote), ...(saved!.direction === "down" ? { store: await runStoreFor(storeArgs) } : {}) })
       : undefined;
+    const pair = targets[0]!.pair;
+    const nestedCheck = savedFile && project && pair ? verifyNested({ saved: savedFile, ...(infraFile ? { file: infraFile } : {}), project, instance: pair.instance, ...(pair.nested ? { nested: pair.nested.info } : {}) }) : undefined;
     const sel = selection(rawArgs);
     const noPrune = rawArgs.includes("--no-prune");
     if (saved && noPrune) throw new HostKitError({ key: "--no-prune", message: "a saved plan is applied as it is", hint: "choose it when making the plan: hostkit plan FILE --no-prune --out PLAN" }, 2);
@@ -132,15 +138,15 @@ export default defineCommand({
           else if (!args.confirm) throw new HostKitError({ message: "applying to several hosts needs --confirm" });
         };
         // An instance (or the host inside one): the instance on this machine, then its nested host.
-        if (t.pair && !saved) {
-          return await applyPair(t, project!, ignore, {
-            show: (plan) => showPlan(plan),
-            ...(args["dry-run"] ? { dryRun } : {}),
-            confirm,
-            run: (plan, runner, ctx) => runPlan(plan, { runner, ctx, ...runOpts }),
-            note: (line) => consola.info(`${prefix}${line}`),
-          });
-        }
+        const pairIo = {
+          show: (plan: Plan) => showPlan(plan),
+          ...(args["dry-run"] ? { dryRun } : {}),
+          confirm,
+          run: (plan: Plan, runner: Runner, ctx: TargetCtx, underLock?: () => Promise<void>) => runPlan(plan, { runner, ctx, ...runOpts, ...(underLock ? { underLock } : {}) }),
+          note: (line: string) => consola.info(`${prefix}${line}`),
+        };
+        if (t.pair && !saved) return await applyPair(t, project!, ignore, pairIo);
+        if (t.pair && nestedCheck) return await applySavedPair(t, project!, verified!, nestedCheck, pairIo);
         const runner = await t.open();
         // Stale or tampered saved plans are refused; an up plan is rebuilt from the declarations.
         const refuseIfStale = async (): Promise<Plan> => {

@@ -11,13 +11,16 @@ import type { Runner } from "../targets/runner.ts";
 import type { TargetSpec } from "../targets/resolve.ts";
 import type { RunOutcome } from "../apply/rollback.ts";
 import { planNested, planPair } from "../instances/orchestrate.ts";
+import type { VerifiedPlan } from "../apply/integrity.ts";
+import type { VerifiedNested } from "../apply/integrity-nested.ts";
 
 export interface PairIo {
   show(plan: Plan): void;
   /** Dry run: print what would run for this plan. */
   dryRun?: (plan: Plan, ctx: TargetCtx) => void;
   confirm(): Promise<void>;
-  run(plan: Plan, runner: Runner, ctx: TargetCtx): Promise<RunOutcome>;
+  /** `underLock`: checks made again while the host lock is held (saved plans). */
+  run(plan: Plan, runner: Runner, ctx: TargetCtx, underLock?: () => Promise<void>): Promise<RunOutcome>;
   note(line: string): void;
 }
 
@@ -61,5 +64,60 @@ export async function applyPair(t: TargetSpec, project: CompiledProject, ignore:
     return await io.run(nested, runner, pair.nested.ctx);
   } finally {
     await runner.close();
+  }
+}
+
+/**
+ * `hostkit apply --plan PLAN` of a saved instance plan (integrity-nested.ts): before anything runs the
+ * instance is read (stale?) and, when the plan read the guest, the guest too; then the instance's
+ * changes are applied (checked again under its lock), then the guest's: the saved plan rebuilt
+ * against it (again under its lock), or, for a preview, its contents planned now that it answers,
+ * limited to what the preview lists.
+ */
+export async function applySavedPair(t: TargetSpec, project: CompiledProject, verified: VerifiedPlan, nested: VerifiedNested, io: PairIo): Promise<RunOutcome | undefined> {
+  const pair = t.pair!;
+  const target = pair.nested!;
+  const controller = await pair.controller.open();
+  let last: RunOutcome | undefined;
+  let guest: Runner | undefined;
+  try {
+    const plan = await verified.check(controller, pair.controller.ctx);
+    let nestedPlan = nested.plan;
+    if (nested.check) {
+      guest = await target.open();
+      nestedPlan = await nested.check(guest, target.ctx);
+    }
+    io.show(plan);
+    io.show(nestedPlan);
+    if (!hasChanges(plan) && !hasChanges(nestedPlan)) return undefined;
+    if (io.dryRun) {
+      io.dryRun(plan, pair.controller.ctx);
+      if (!nested.preview) io.dryRun(nestedPlan, target.ctx);
+      else io.note(`the commands for ${target.info.name} are decided once it answers`);
+      return undefined;
+    }
+    await io.confirm();
+    if (hasChanges(plan)) {
+      last = await io.run(plan, controller, pair.controller.ctx, async () => void (await verified.check(controller, pair.controller.ctx)));
+      if (last.status !== "ok") {
+        io.note(`instance ${pair.instance}: not finished; what was applied stays; nothing was applied on ${target.info.name}`);
+        return last;
+      }
+      io.note(`instance ${pair.instance}: applied (run ${last.runId})`);
+    }
+    if (nested.preview) {
+      guest = await target.open();
+      nestedPlan = nested.accept!(await planNested(target, project, nested.ignore ?? [], guest));
+      io.note(`${target.info.name} answers now; its contents, planned against it (limited to what the saved plan lists):`);
+      io.show(nestedPlan);
+      if (!hasChanges(nestedPlan)) return last;
+      return await io.run(nestedPlan, guest, target.ctx);
+    }
+    if (!hasChanges(nestedPlan)) return last;
+    const g = guest!;
+    return await io.run(nestedPlan, g, target.ctx, async () => void (await nested.check!(g, target.ctx)));
+  } finally {
+    await controller.close();
+    await guest?.close();
   }
 }

@@ -40,11 +40,14 @@ export default defineCommand({
     const targets = withKindFlags(resolveTargets(project.hosts, targetFlags(args, rawArgs), undefined, project.instances), args).map((t) => withLookups(t, names.lookups));
     if (args.out && targets.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: choose one --host" });
     const ignore = ignoredKeys(project.resources.map(resourceKey), selection(rawArgs));
+    let toSave: Plan | undefined;
     const plans: Plan[] = (
       await eachTarget(targets, Number(args.concurrency ?? 8), async (t): Promise<Plan[]> => {
         // An instance (or the host inside one): the instance on this machine first, then its nested host.
         if (t.pair) {
           const p = await planPair(t, project, ignore);
+          // saved as one file: the instance's plan carrying its nested host's (apply --plan checks both)
+          if (p.nested) toSave = { ...p.controller, nested: { preview: p.nestedPreview, plan: p.nested } };
           return [p.controller, ...(p.nested ? [p.nested] : [])];
         }
         const runner = await t.open();
@@ -56,8 +59,7 @@ export default defineCommand({
       })
     ).flat();
     names.finish();
-    if (args.out && plans.length > 1) throw new HostKitError({ key: "--out", message: "writes one plan: an instance and its nested host are two (a saved instance plan is not supported yet)" });
-    if (args.out) savePlan(args.out, plans[0]!);
+    if (args.out) savePlan(args.out, toSave ?? plans[0]!);
     if (args.json) printJson(plansDoc(plans));
     else process.stdout.write(`${plans.map((p) => formatPlan(p, { color: useColor() })).join("\n\n")}\n${args.out ? `Saved to ${args.out}\n` : ""}`);
     return args["detailed-exitcode"] && plans.some(needsAttention) ? 2 : 0;

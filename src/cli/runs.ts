@@ -25,7 +25,8 @@ export const runsRootArgs = {
  * else may write is loaded, so an edited plan cannot make hostkit run someone else's script.
  */
 function planInfraFile(plan: Plan): string | undefined {
-  for (const c of plan.changes) {
+  // an instance's plan may change nothing on the instance itself: its nested host's changes name the file too
+  for (const c of [...plan.changes, ...(plan.nested?.plan.changes ?? [])]) {
     const file = c.source?.replace(/:\d+$/, "");
     if (!file || !/\.[cm]?[jt]s$/.test(file) || !existsSync(file)) continue;
     const st = lstatSync(file);

@@ -17,7 +17,8 @@ export default defineCommand({
     if (!args.plan) throw usageError("hostkit show needs a PLAN file", "hostkit show up.plan.json");
     const plan = readPlanFile(args.plan);
     if (args.json) printJson(plan);
-    else process.stdout.write(`${formatPlan(plan, { color: useColor() })}\n`);
+    // a saved instance plan carries its nested host's: shown after it, as plan printed them
+    else process.stdout.write(`${[plan, ...(plan.nested ? [plan.nested.plan as typeof plan] : [])].map((p) => formatPlan(p, { color: useColor() })).join("\n\n")}\n`);
     return 0;
   },
 });

@@ -15,6 +15,7 @@ import { validateSpecs, suggestName } from "../instances/validate.ts";
 import { publicKeyLine } from "../instances/seed.ts";
 import { BACKENDS } from "../instances/commands.ts";
 import type { Instance } from "../kinds/instance.ts";
+import { isSecretRef } from "../model/secret.ts";
 
 const DEFAULT_WAIT_SECONDS = 60;
 
@@ -49,6 +50,23 @@ export function compileInstances(project: ProjectDecl): { resources: Resource[];
         continue;
       }
     }
+    // A declared password is set in the guest too (chpasswd through the backend): only from a secret
+    // reference, so that plans and run records carry its name, never its value.
+    let seedPassword: Instance["seedPassword"];
+    const pw = host?.ssh.password;
+    if (pw !== undefined) {
+      if (!isSecretRef(pw)) {
+        problems.push({ subject: `${subject} › host "${host!.name}"`, key: "ssh.password", source: host!.source, message: "is a literal: a password HostKit sets inside an instance must be a secret reference (a literal would be stored in plans and run records)", hint: 'password: secretEnv("GUEST_PASSWORD")' });
+        continue;
+      }
+      const user = host!.ssh.user ?? "root";
+      // the user goes on chpasswd's input line (`user:password`): a ':' or line break would change what it sets
+      if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(user)) {
+        problems.push({ subject: `${subject} › host "${host!.name}"`, key: "ssh.user", source: host!.source, message: `${JSON.stringify(user)} is not a user name whose password HostKit can set (letters, digits, '_', '-')` });
+        continue;
+      }
+      seedPassword = { user, secret: pw };
+    }
     const ref = b as Instance["backend"];
     resources.push({
       type: "instance",
@@ -66,6 +84,7 @@ export function compileInstances(project: ProjectDecl): { resources: Resource[];
       config: spec.config,
       rollback: o.rollback ?? "delete_if_created",
       ...(seed ? { seed } : {}),
+      ...(seedPassword ? { seedPassword } : {}),
       ...(host
         ? {
             ssh: {

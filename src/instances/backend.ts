@@ -99,6 +99,8 @@ export interface InstanceState {
   image?: string;
   /** The digest of the public key HostKit seeded, when it did (see the instance kind). */
   seeded?: string;
+  /** Whose password HostKit set and from which secret (`user:env:NAME`), when it did; never the value. */
+  passwordSeeded?: string;
   /** The instance's own config keys (not inherited from profiles), without the backend's volatile keys. */
   config: Record<string, string>;
   /** Config keys HostKit set on an earlier run: the only keys it may change or remove. */

@@ -39,6 +39,8 @@ export interface BackendCommands {
   exec(b: BackendRef, name: string, argv: readonly string[]): string[];
   /** The config key recording which public key was seeded (so one state read tells). */
   seedKey: string;
+  /** The config key recording whose password was set, from which secret (never the value). */
+  seedPasswordKey: string;
 }
 
 export class BackendReadError extends Error {
@@ -82,6 +84,7 @@ const INCUS: BackendCommands = {
   },
   exec: (b, name, argv) => incus.execArgv(incusOpts(b), name, argv),
   seedKey: incus.KEY_SEED,
+  seedPasswordKey: incus.KEY_SEED_PASSWORD,
 };
 
 /** Every backend HostKit knows, by `backend.type`. */

@@ -28,6 +28,8 @@ export const KEY_IMAGE = "user.hostkit.image";
 export const KEY_KEYS = "user.hostkit.keys";
 /** A digest of the public key HostKit seeded into the guest (the `instance` kind reads it with the state). */
 export const KEY_SEED = "user.hostkit.seed";
+/** Which user's password HostKit set, and from which secret (`root:env:NAME`): never the value or a digest of it. */
+export const KEY_SEED_PASSWORD = "user.hostkit.seed-password";
 /** Proxy devices HostKit owns are named `hk-<expose name>`. */
 export const DEVICE_PREFIX = "hk-";
 

@@ -12,7 +12,7 @@
  * inherited from profiles are not HostKit's to change.
  */
 import type { ForwardState, InstanceState } from "./backend.ts";
-import { DEVICE_PREFIX, KEY_IMAGE, KEY_KEYS, KEY_MANAGED, KEY_SEED } from "./incus-argv.ts";
+import { DEVICE_PREFIX, KEY_IMAGE, KEY_KEYS, KEY_MANAGED, KEY_SEED, KEY_SEED_PASSWORD } from "./incus-argv.ts";
 
 export class IncusParseError extends Error {
   override readonly name = "IncusParseError";
@@ -72,6 +72,7 @@ export function parseInstance(m: Json): InstanceState {
     managed: rawConfig[KEY_MANAGED] === "true",
     ...(image !== undefined ? { image } : {}),
     ...(typeof rawConfig[KEY_SEED] === "string" ? { seeded: rawConfig[KEY_SEED] as string } : {}),
+    ...(typeof rawConfig[KEY_SEED_PASSWORD] === "string" ? { passwordSeeded: rawConfig[KEY_SEED_PASSWORD] as string } : {}),
     config,
     managedKeys: keys,
     forwards,

@@ -10,13 +10,15 @@
  * the nested host's public key through the backend, record the seed, wait (bounded) until the nested
  * host's SSH answers. Drift: image and kind (notes: fixed at create), config keys HostKit set,
  * lifecycle, running state, proxy devices, the seeded key (one config key, read with the state).
- * Down: delete an instance the run created (rollback policy, default delete_if_created), stop one it
- * started; other changes are reported, not reversed.
+ * Down: delete an instance the run created (rollback policy, default delete_if_created); for one it
+ * updated, restore what the run changed (src/instances/restore.ts): config keys HostKit set, lifecycle,
+ * exposed ports, running state. Seeded credentials stay (said in a warning).
  */
 import * as v from "valibot";
 import { createHash } from "node:crypto";
 import { BASE, RollbackSchema } from "../model/resource.ts";
 import { defineKind, type Decision, type Inverse, type KindChange, type Op } from "../model/kind.ts";
+import type { Change } from "../model/plan.ts";
 import { HostKitError } from "../model/errors.ts";
 import { text } from "../targets/runner.ts";
 import type { InstanceSpec, InstanceState } from "../instances/backend.ts";
@@ -24,6 +26,9 @@ import { diffInstance, describeForward, type InstanceAction } from "../instances
 import { BackendReadError, commandsFor, type BackendRef } from "../instances/commands.ts";
 import { FORGET_HOST_KEY, SEED_KEY, WAIT_SSH } from "../instances/scripts.ts";
 import { sameKey } from "./inverse.ts";
+import { restoreActions } from "../instances/restore.ts";
+import type { ForwardState } from "../instances/backend.ts";
+import { SecretRefSchema } from "../model/secret.ts";
 
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
@@ -42,6 +47,8 @@ export const InstanceSchema = v.strictObject({
   rollback: RollbackSchema,
   /** The nested host's public key, pushed into `user`'s authorized_keys through the backend. */
   seed: v.optional(v.strictObject({ user: v.string(), publicKey: v.string() })),
+  /** The nested host's password (a secret reference, never a value), set for `user` with chpasswd through the backend. */
+  seedPassword: v.optional(v.strictObject({ user: v.string(), secret: SecretRefSchema })),
   /** Where the nested host's SSH answers, and how long to wait for it. */
   ssh: v.optional(
     v.strictObject({
@@ -70,9 +77,16 @@ export function seedId(seed: { user: string; publicKey: string }): string {
   return `${seed.user}:sha256:${createHash("sha256").update(id).digest("hex").slice(0, 32)}`;
 }
 
+/** The password seed record: whose password, from which secret; never the value nor a digest of it (a short one would be guessed). */
+export function passwordId(seed: { user: string; secret: { $secret: { env: string } } }): string {
+  return `${seed.user}:env:${seed.secret.$secret.env}`;
+}
+
 interface Planned {
   actions: InstanceAction[];
   seed: boolean;
+  /** Set the declared password (the instance is new, or the user or secret named changed). */
+  password: boolean;
   wait: boolean;
   notes: string[];
 }
@@ -82,14 +96,16 @@ function planned(r: Instance, state: InstanceState | undefined): Planned {
   const d = diffInstance(specOf(r), state);
   const running = r.state === "running";
   const seed = !!r.seed && running && state?.seeded !== seedId(r.seed);
-  const wait = running && !!r.ssh && (d.actions.length > 0 || seed);
-  return { actions: d.actions, seed, wait, notes: d.notes };
+  const password = !!r.seedPassword && running && state?.passwordSeeded !== passwordId(r.seedPassword);
+  const wait = running && !!r.ssh && (d.actions.length > 0 || seed || password);
+  return { actions: d.actions, seed, password, wait, notes: d.notes };
 }
 
 function reasons(p: Planned, r: Instance): string[] {
   return [
     ...p.actions.map((a) => a.reason),
     ...(p.seed ? [`seed ${r.seed!.user}'s authorized_keys with the nested host's public key (through the backend)`] : []),
+    ...(p.password ? [`set ${r.seedPassword!.user}'s password from $${r.seedPassword!.secret.$secret.env} (chpasswd through the backend)`] : []),
     ...(p.wait ? [`wait up to ${r.ssh!.timeoutSeconds} s for SSH on ${r.ssh!.host}:${r.ssh!.port}`] : []),
     ...p.notes.map((n) => `note: ${n}`),
   ];
@@ -98,10 +114,10 @@ function reasons(p: Planned, r: Instance): string[] {
 function diff(r: Instance, fact: Fact): Decision {
   const state = fact ?? undefined;
   const p = planned(r, state);
-  const after = { exists: true, status: r.state, image: r.image, kind: r.kind, expose: r.expose, ...(r.nestedHost ? { contentsReadable: false } : {}) };
-  if (!p.actions.length && !p.seed) return { action: "noop", reason: p.notes.length ? `unchanged (${p.notes.join("; ")})` : "unchanged", ...(state ? { before: { ...state } } : {}) };
+  const after = { exists: true, status: r.state, image: r.image, kind: r.kind, expose: r.expose, config: r.config, ...(r.nestedHost ? { contentsReadable: false } : {}) };
+  if (!p.actions.length && !p.seed && !p.password) return { action: "noop", reason: p.notes.length ? `unchanged (${p.notes.join("; ")})` : "unchanged", ...(state ? { before: { ...state } } : {}) };
   // Its contents can be read before this change only when the guest already answers where declared.
-  const readable = !!state && state.status === "running" && !p.actions.some((a) => a.op === "start" || a.op.startsWith("forward-")) && !p.seed;
+  const readable = !!state && state.status === "running" && !p.actions.some((a) => a.op === "start" || a.op.startsWith("forward-")) && !p.seed && !p.password;
   const all = reasons(p, r);
   return {
     action: state ? "update" : "create",
@@ -112,16 +128,16 @@ function diff(r: Instance, fact: Fact): Decision {
   };
 }
 
-function upOps(r: Instance, state: InstanceState | undefined): Op[] {
+/** Backend commands for diff (or restore) actions, in their order; the exposed-port ones together at the first. */
+function actionOps(r: Instance, actions: readonly InstanceAction[]): Op[] {
   const b: BackendRef = r.backend;
   const c = commandsFor(b);
-  const p = planned(r, state);
   const ops: Op[] = [];
   const spec = specOf(r);
-  const forwards = p.actions.filter((a) => a.op.startsWith("forward-"));
+  const forwards = actions.filter((a) => a.op.startsWith("forward-"));
   // removals first: a port moved from one exposed name to another must be free before it is added
   const ordered = [...forwards.filter((a) => a.op === "forward-remove"), ...forwards.filter((a) => a.op !== "forward-remove")];
-  for (const a of p.actions) {
+  for (const a of actions) {
     switch (a.op) {
       case "create":
         ops.push({ label: `create ${r.kind} ${r.name} from ${r.image}`, argv: c.create(b, spec) });
@@ -142,6 +158,14 @@ function upOps(r: Instance, state: InstanceState | undefined): Op[] {
         if (a === forwards[0]) for (const f of ordered) ops.push({ label: f.reason, argv: c.forward(b, r.name, f as never) });
     }
   }
+  return ops;
+}
+
+function upOps(r: Instance, state: InstanceState | undefined): Op[] {
+  const b: BackendRef = r.backend;
+  const c = commandsFor(b);
+  const p = planned(r, state);
+  const ops = actionOps(r, p.actions);
   // A new instance has new host keys: the entry its predecessor left in the declared known_hosts
   // file is removed, so the nested host (acceptHosts) records the new key instead of refusing it.
   if (state === undefined && r.ssh?.forgetIn) {
@@ -154,8 +178,33 @@ function upOps(r: Instance, state: InstanceState | undefined): Op[] {
     ops.push({ label: `seed ${r.seed!.user}'s authorized_keys in ${r.name}`, argv: c.exec(b, r.name, ["sh", "-c", SEED_KEY, "hostkit-seed", r.seed!.user]), stdin: { text: `${r.seed!.publicKey.trim()}\n` } });
     ops.push({ label: `record the seeded key on ${r.name}`, argv: c.configSet(b, r.name, { [c.seedKey]: seedId(r.seed!) }) });
   }
+  if (p.password) {
+    const s = r.seedPassword!;
+    // the value goes on chpasswd's stdin (resolved at apply, scrubbed from output), never into argv
+    ops.push({ label: `set ${s.user}'s password in ${r.name} (chpasswd through the backend)`, argv: c.exec(b, r.name, ["chpasswd"]), stdin: { secretLine: { prefix: `${s.user}:`, secret: s.secret } } });
+    ops.push({ label: `record whose password was set on ${r.name}`, argv: c.configSet(b, r.name, { [c.seedPasswordKey]: passwordId(s) }) });
+  }
   if (p.wait) ops.push({ label: `wait up to ${r.ssh!.timeoutSeconds} s for SSH on ${r.ssh!.host}:${r.ssh!.port}`, argv: ["bash", "-c", WAIT_SSH, "hostkit-wait", r.ssh!.host, String(r.ssh!.port), String(r.ssh!.timeoutSeconds)] });
   return ops;
+}
+
+/** Exposed ports as a re-read confirms them: listen, host and guest port by expose name. */
+function exposed(fs: Record<string, { listen?: string; host?: number; guest?: number }>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fs).map(([k, f]) => [k, `${f.listen ?? "?"}:${f.host ?? "?"}->${f.guest ?? "?"}`]));
+}
+
+/**
+ * The state an applied change leaves (down plans are refused when the instance no longer looks so):
+ * existence, running state, HostKit's exposed ports and config keys. One projection for every change
+ * (unknown.ts and findDownDrift compare it whole): a created instance whose ports were changed since is
+ * not deleted by that run's down plan either. `after` carries `expose` and
+ * `config` (up changes: the declaration's; down changes: what they restore).
+ */
+function settled(c: Pick<Change, "action" | "after">) {
+  if (c.action === "delete") return { exists: false };
+  const a = c.after as { status?: string; expose?: Record<string, ForwardState>; config?: Record<string, string> } | undefined;
+  if (!a) return undefined;
+  return { exists: true, status: a.status, ...(a.expose ? { expose: exposed(a.expose) } : {}), ...(a.config ? { config: a.config } : {}) };
 }
 
 function invert(ch: KindChange<Instance>): Inverse {
@@ -168,10 +217,23 @@ function invert(ch: KindChange<Instance>): Inverse {
   }
   if (ch.action === "update" && before) {
     if (r.rollback === "delete") return { change: { ...sameKey(ch), action: "delete", reason: `delete instance ${r.name} (rollback "delete")`, before: { exists: true }, after: { exists: false }, resource: r } };
-    const started = before.status !== "running" && r.state === "running";
-    const warning = `${ch.key}: its other changes (config, exposed ports, seeded key) are not reversed by a down plan`;
-    if (started) return { change: { ...sameKey(ch), action: "update", reason: `started by the run: stop instance ${r.name}`, before: { exists: true, status: "running" }, after: { exists: true, status: "stopped", stop: true }, resource: r }, warning };
-    return { warning };
+    const back = restoreActions(specOf(r), before, r.name);
+    const seeded = planned(r, before);
+    const notes = [...back.warnings, ...(seeded.seed || seeded.password ? [`${ch.key}: the ${[seeded.seed ? "seeded key" : "", seeded.password ? "password set" : ""].filter(Boolean).join(" and ")} in the guest stay (a down plan does not take credentials back)`] : [])];
+    const warning = notes.length ? notes.join("; ") : undefined;
+    if (!back.actions.length) return warning ? { warning } : {};
+    const steps = back.actions.map((a) => a.reason);
+    return {
+      change: {
+        ...sameKey(ch),
+        action: "update",
+        reason: steps.length > 1 ? `${steps[0]} (+${steps.length - 1} more)` : steps[0]!,
+        before: { exists: true, status: r.state, expose: r.expose, config: r.config },
+        after: { exists: true, status: before.status, expose: back.forwards, config: back.config, steps, restore: back.actions },
+        resource: r,
+      },
+      ...(warning ? { warning } : {}),
+    };
   }
   return {};
 }
@@ -191,6 +253,8 @@ export const instance = defineKind<Instance, Fact>({
     }
   },
   diff,
+  // the password is resolved only when an op seeds it; checked to be set before anything is applied
+  secretRefs: (c) => (c.resource?.seedPassword && (c.action === "create" || c.action === "update") ? { password: c.resource.seedPassword.secret } : ({} as Record<string, never>)),
   // addresses change with DHCP leases and say nothing about what HostKit manages
   basis: (f) => (f ? { ...f, addresses: [] } : null),
   ops(change) {
@@ -198,13 +262,15 @@ export const instance = defineKind<Instance, Fact>({
     const b = r.backend;
     const c = commandsFor(b);
     if (change.action === "delete") return [{ label: `delete instance ${r.name}`, argv: c.delete(b, r.name) }];
-    if ((change.after as { stop?: boolean } | undefined)?.stop) return [{ label: `stop ${r.name}`, argv: c.stop(b, r.name) }];
+    // a down plan's restore: the inverted actions it recorded (restore.ts)
+    const restore = (change.after as { restore?: InstanceAction[] } | undefined)?.restore;
+    if (restore) return actionOps(r, restore);
     return upOps(r, change.before as InstanceState | undefined);
   },
   down: {
     invert,
-    settled: (c) => (c.action === "delete" ? { exists: false } : c.after ? { exists: true, status: (c.after as { status?: string }).status } : undefined),
-    observed: (f) => (f ? { exists: true, status: f.status } : { exists: false }),
+    settled,
+    observed: (f) => (f ? { exists: true, status: f.status, expose: exposed(f.forwards), config: Object.fromEntries(f.managedKeys.filter((k) => k in f.config).map((k) => [k, f.config[k]])) } : { exists: false }),
   },
   formatDiff: (ch) => {
     const steps = (ch.after as { steps?: unknown } | undefined)?.steps;

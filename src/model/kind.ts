@@ -114,6 +114,8 @@ export type Payload =
   | { text: string }
   | { base64: string }
   | { envFile: { set: Record<string, string>; secret: Record<string, { $secret: { env: string } }> } }
+  /** One line `prefix + value + "\n"`, the value a secret resolved at apply time (e.g. chpasswd's `user:password`); a value with a line break is refused. */
+  | { secretLine: { prefix: string; secret: { $secret: { env: string } } } }
   | { backup: BackupId }
   /** A file on the controller (a large `source:`), read and sha256-verified while it is streamed at apply time. */
   | { source: ContentSource }

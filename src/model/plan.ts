@@ -66,7 +66,7 @@ export const TargetInfoSchema = v.object({
 });
 export type TargetInfo = v.InferOutput<typeof TargetInfoSchema>;
 
-export const PlanSchema = v.object({
+const PLAN_ENTRIES = {
   formatVersion: v.literal(PLAN_FORMAT_VERSION),
   kind: v.literal("hostkit.plan"),
   direction: v.picklist(["up", "down"]),
@@ -92,6 +92,17 @@ export const PlanSchema = v.object({
   managed: v.optional(v.object({ record: ManagedStateSchema, previous: v.nullable(ManagedStateSchema) })),
   /** Set on down plans: the plan (or run) this one reverses. */
   from: v.optional(v.object({ plan: v.optional(v.string()), run: v.optional(v.string()), basis: v.optional(v.string()) })),
+};
+
+export const PlanSchema = v.object({
+  ...PLAN_ENTRIES,
+  /**
+   * Set on the saved plan of an instance (`plan --instance NAME --out`): the plan of its nested host,
+   * applied after the instance's. `preview`: the nested host could not be read (the instance does not
+   * exist yet or changes first), so its contents are listed as creates and planned again once it
+   * answers (src/instances/saved-pair.ts checks that re-plan against this list).
+   */
+  nested: v.optional(v.object({ preview: v.boolean(), plan: v.object(PLAN_ENTRIES) })),
 });
 export type Plan = v.InferOutput<typeof PlanSchema>;
 

@@ -99,6 +99,8 @@ function select(plan: Plan, opts: DownOptions, warnings: string[]): Change[] {
 export function down(plan: Plan, opts: DownOptions = {}): Plan {
   if (plan.direction !== "up") throw new HostKitError({ subject: "down", message: "this is already a down plan; down plans are derived from the up plan that was applied" });
   const warnings: string[] = [];
+  // a saved instance plan carries its nested host's plan: that host's run is reversed on its own
+  if (plan.nested) warnings.push(`the changes on ${plan.nested.plan.target.name} (inside instance ${plan.target.name}) are not reversed by this down plan: hostkit down --last --host ${plan.nested.plan.target.name}`);
   const selected = select(plan, opts, warnings);
   const ctx: InvertCtx = { backups: opts.backups ?? {}, warnings };
   const commands: Change[] = [];

@@ -185,8 +185,17 @@ export default project("instit", (p) => {
     expect(again.code).toBe(0);
   }, STEP_MS);
 
-  test("down --last --instance after the first apply deletes the instance", async () => {
-    // only the first apply was tracked (--track): it is the newest up run of the instance's target
+  test("down --last --instance after the first apply deletes the instance (refused while it no longer looks as that run left it)", async () => {
+    // only the first apply was tracked (--track): it is the newest up run of the instance's target;
+    // its web port was moved since, so its down plan is stale until the declaration is back
+    const d0 = await hk(["down", infra, "--instance", DECL, "--last", "--out", join(dir, "down0.json")]);
+    expect(d0.code).toBe(0);
+    const stale = await hk(["apply", "--plan", join(dir, "down0.json"), "--instance", DECL, "--confirm"]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain(`is stale: 1 resource(s) changed on ${DECL} since it was made:\n  instance:${DECL}`);
+    expect((await incusJson()).status).toBe("Running");
+    write();
+    expect((await hk(["apply", infra, "--instance", DECL, "--confirm"])).code).toBe(0);
     const d = await hk(["down", infra, "--instance", DECL, "--last", "--out", join(dir, "down1.json")]);
     expect(d.code).toBe(0);
     expect(d.stdout).toContain(`- instance:${DECL}  created by the run: delete instance ${NAME}`);
