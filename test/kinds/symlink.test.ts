@@ -44,7 +44,7 @@ describe("symlink on an offline root", () => {
     // Refused by the plan (nothing applied), naming the resource, its file:line and the host.
     const r = await hk(["apply", "v1.ts", "--root", root, "--confirm"], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`error: v1.ts:5: symlink:/opt/app/current: a directory exists at /opt/app/current, where a symbolic link is declared: HostKit does not replace it (host root)\n`);
+    expect(r.stderr).toBe(`error: v1.ts:5: symlink:/opt/app/current: a directory exists at /opt/app/current, where a symbolic link is declared: HostKit does not replace it (--root ${root})\n`);
     expect(lstatSync(join(root, "opt/app/current")).isDirectory()).toBe(true);
     expect(existsSync(join(root, "var/lib/hostkit"))).toBe(false);
     const root2 = join(dir, "root2");
