@@ -106,6 +106,15 @@ export function compileInstances(project: ProjectDecl): { resources: Resource[];
   // A host declared outside an instance cannot stand for it: its contents would be planned without the instance.
   const names = new Map<string, string>();
   for (const d of decls) for (const n of [d.name, d.opts.name ?? suggestName(d.name)]) names.set(n, d.name);
+  // An instance is planned on this machine as a target named after its declaration: a nested host of
+  // that name would be the same target — its contents planned (and applied) on this machine, the
+  // instance read inside the guest.
+  const declared = new Set(decls.map((d) => d.name));
+  for (const h of project.hosts) {
+    if (h.instance && declared.has(h.name)) {
+      problems.push({ subject: `instance "${h.instance}" › host "${h.name}"`, source: h.source, message: `has the name of instance "${h.name}", which is planned on this machine under that name: the two would be one target`, hint: `name the nested host differently, e.g. i.host("${h.name}_guest", …)` });
+    }
+  }
   for (const h of project.hosts) {
     if (h.instance) continue;
     const hit = names.get(h.name) ?? names.get(h.at);

@@ -43,6 +43,21 @@ describe("instance declarations: load-time errors", () => {
     expect(r.stderr).toContain(`${r.file}:4`);
   });
 
+  test("a nested host with its instance's name (it would be one target: its contents applied on this machine)", async () => {
+    const marker = join(dir, "must-not-exist");
+    const body = `  p.instance("box", { backend: incus(), image: "img", expose: { ssh: { host: 2399, guest: 22 } } }, (i) => {
+    i.host("box", { at: "127.0.0.1", ssh: { port: 2399 } });
+    i.file(${JSON.stringify(marker)}, { content: "x\\n" });
+  });`;
+    const r = await dump(body);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: ${r.file}:4: instance "box" › host "box": has the name of instance "box", which is planned on this machine under that name: the two would be one target\n  hint: name the nested host differently, e.g. i.host("box_guest", …)\n`);
+    // Apply refuses the same way: the nested file is never written here.
+    const a = await hostkit(["apply", r.file, "--instance", "box", "--confirm"]);
+    expect(a.code).toBe(1);
+    expect(await Bun.file(marker).exists()).toBe(false);
+  });
+
   test("a host outside an instance referring to the instance's name", async () => {
     const r = await dump(`  p.instance("demo_vm", { backend: incus(), image: "img" });
   p.host("demo_vm", { at: "127.0.0.1" });`);
