@@ -17,6 +17,14 @@
 #   incus.sh teardown [NAME...|--all]     delete instances (default: $HOSTKIT_INCUS_INSTANCE);
 #                                         image, network and incusd are kept
 #
+# The instances themselves are declared as HostKit instances (test/hosts/instance.ts) and brought
+# up by `hostkit apply` (run from source, `bun src/main.ts`): create from the image, the SSH proxy
+# device, the key pushed into root's authorized_keys, the wait for SSH, resolv.conf. The image build,
+# incusd, the network and profile stay script steps, and so does the wait for systemd to finish
+# booting. The script's own launch path is kept for what the declaration does not cover: VMs, a public
+# key without its private half, and instances an older incus.sh made (HOSTKIT_INCUS_VIA_SCRIPT=1
+# forces it).
+#
 # Environment:
 #   HOSTKIT_INCUS_WORK=/var/cache/hostkit-incus  cache: image tarballs, .deb cache, ssh key, logs
 #   HOSTKIT_INCUS_INSTANCE=hostkit-it            instance name for ensure/ip/env/teardown
@@ -348,7 +356,8 @@ ensure_base() { # everything up to (not including) the instance; fast when alrea
 
 # ------------------------------------------------------------------ 4. instances
 inst_state() { inc list "^$1\$" -c s -f csv 2>/dev/null | head -n1; }
-inst_port() { local l; l=$(inc config device get "$1" ssh listen 2>/dev/null || true); echo "${l##*:}"; }
+inst_port() { # HostKit names its proxy device hk-ssh; the script's own launches call it ssh
+  local l; l=$(inc config device get "$1" hk-ssh listen 2>/dev/null || inc config device get "$1" ssh listen 2>/dev/null || true); echo "${l##*:}"; }
 bridge_ip() { inc list "^$1\$" -c 4 -f csv 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | head -n1 || true; }
 is_vm() { [ "$(inc list "^$1\$" -c t -f csv 2>/dev/null | head -n1)" = VIRTUAL-MACHINE ]; }
 
@@ -401,7 +410,62 @@ wait_ssh() { # wait_ssh HOST PORT SECONDS
   return 1
 }
 
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Whether NAME is brought up by `hostkit apply test/hosts/instance.ts`: a container, a private key with
+# its .pub beside it, bun, and either no instance yet or one HostKit created.
+via_hostkit() { # via_hostkit NAME
+  [ "${HOSTKIT_INCUS_VIA_SCRIPT:-}" != 1 ] && [ "$TYPE" = container ] && [ -z "$IMAGE_OVERRIDE" ] || return 1
+  [ -n "$PRIVKEY" ] && [ "$PUBKEY" = "$PRIVKEY.pub" ] && command -v bun >/dev/null 2>&1 || return 1
+  [ -z "$(inst_state "$1")" ] || [ "$(inc config get "$1" user.hostkit.managed 2>/dev/null || true)" = true ]
+}
+hostkit_apply() { # hostkit_apply NAME PORT PRIVILEGED: the declared test host, one apply
+  mkdir -p "$WORK/known_hosts" "$WORK/runs"
+  ( cd "$REPO" && HOSTKIT_TESTHOST_NAME="$1" HOSTKIT_TESTHOST_PORT="$2" HOSTKIT_TESTHOST_PRIVILEGED="$3" \
+      HOSTKIT_TESTHOST_IMAGE="$IMAGE" HOSTKIT_TESTHOST_KEY="$PRIVKEY" HOSTKIT_TESTHOST_WORK="$WORK" \
+      HOSTKIT_TESTHOST_DNS="${BRIDGE_CIDR%/*}" HOSTKIT_TESTHOST_BOOT_TIMEOUT="$BOOT_TIMEOUT" \
+      HOSTKIT_TESTHOST_SUDO="$([ "$USE_SUDO" = true ] && ! $IS_ROOT && echo true || echo false)" NO_COLOR=1 \
+      bun src/main.ts apply test/hosts/instance.ts --instance testhost --confirm --quiet --runs-root "$WORK/runs/$1" )
+}
+ensure_instance_hostkit() { # ensure_instance_hostkit NAME PORT PRIVILEGED CREATE(true|false)
+  local n=$1 port=$2 priv=$3 create=$4 st cur s
+  lock 8 "$WORK/.lock-$n"
+  now_us; s=$NOW
+  st=$(inst_state "$n")
+  case "$st" in
+    "")
+      $create || die "no instance '$n' (create it with: $0 launch $n PORT)"
+      ! port_in_use "$port" || die "port 127.0.0.1:$port is already in use: $(ss -Hltnp "sport = :$port" | head -n1)"
+      rm -f "$WORK/known_hosts/$n" # a new instance has a new host key
+      log "hostkit apply: $n from $IMAGE (privileged=$priv)" ;;
+    FROZEN) log "unfreezing instance $n"; inc unfreeze "$n" ;;
+  esac
+  if [ -n "$st" ]; then # security.privileged takes effect only after a restart, which the declaration does not do
+    cur=$(inc config get "$n" security.privileged 2>/dev/null || true)
+    if [ "${cur:-false}" != "$priv" ]; then
+      log "$n: security.privileged ${cur:-false} -> $priv (restart)"
+      inc config set "$n" security.privileged="$priv"
+      [ "$st" != RUNNING ] || inc restart "$n" --timeout 30 || inc restart "$n" --force
+    fi
+  fi
+  if ! hostkit_apply "$n" "$port" "$priv" >"$LOGDIR/hostkit-$n.log" 2>&1; then
+    [ -n "$(inst_state "$n")" ] || { tail -n 20 "$LOGDIR/hostkit-$n.log" >&2; die "hostkit apply of test host $n failed (log: $LOGDIR/hostkit-$n.log)"; }
+    # e.g. the proxy's forkproxy process died with an old incusd: the device is re-made by the next apply
+    log "$n: hostkit apply failed ($(grep -m1 '^error:' "$LOGDIR/hostkit-$n.log" || tail -n1 "$LOGDIR/hostkit-$n.log")); re-creating the proxy device and applying again"
+    inc config device remove "$n" hk-ssh >/dev/null 2>&1 || true
+    hostkit_apply "$n" "$port" "$priv" >>"$LOGDIR/hostkit-$n.log" 2>&1 ||
+      { tail -n 20 "$LOGDIR/hostkit-$n.log" >&2; die "hostkit apply of test host $n failed (log: $LOGDIR/hostkit-$n.log)"; }
+  fi
+  timing "hostkit apply $n ($([ -z "$st" ] && echo created || echo existing))" "$s"
+  now_us; s=$NOW
+  wait_boot "$n"
+  wait_ssh 127.0.0.1 "$port" 30 || die "ssh root@127.0.0.1 -p $port does not work after hostkit apply (key $PRIVKEY)"
+  timing "boot+ssh ready $n" "$s"
+  exec 8>&-
+  log "ready: ssh -i $PRIVKEY -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p $port root@127.0.0.1"
+}
+
 ensure_instance() { # ensure_instance NAME PORT PRIVILEGED CREATE(true|false)
+  if via_hostkit "$1"; then ensure_instance_hostkit "$@"; return; fi
   local n=$1 port=$2 priv=$3 create=$4 st cur fresh=false s
   lock 8 "$WORK/.lock-$n"
   now_us; s=$NOW
@@ -519,7 +583,7 @@ cmd_start() {
 }
 cmd_list() {
   need_incus
-  inc list "$MARK=true" -c ns4t -f csv | while IFS=, read -r name state ip4 type; do
+  { inc list "$MARK=true" -c ns4t -f csv; inc list "user.testhost=true" -c ns4t -f csv; } | while IFS=, read -r name state ip4 type; do
     printf '%-20s %-8s 127.0.0.1:%-6s %s %s\n' "$name" "$state" "$(inst_port "$name")" "${ip4%% *}" "$type"
   done
 }
@@ -528,7 +592,7 @@ cmd_teardown() {
   local names=("$@") n
   [ ${#names[@]} -gt 0 ] || names=("$INSTANCE")
   if [ "${names[0]}" = --all ]; then
-    mapfile -t names < <(inc list "$MARK=true" -c n -f csv)
+    mapfile -t names < <(inc list "$MARK=true" -c n -f csv; inc list "user.testhost=true" -c n -f csv)
   fi
   for n in "${names[@]}"; do
     [ -n "$n" ] || continue

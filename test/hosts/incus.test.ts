@@ -42,6 +42,20 @@ describe.skipIf(!enabled)("incus test host (default instance)", () => {
     expect(ip.stdout.trim()).toBe(`127.0.0.1:${h.port}`);
   }, T);
 
+  test("it is a HostKit instance: made by `hostkit apply test/hosts/instance.ts`, and a plan of that declaration has no changes", async () => {
+    const managed = await run(["incus", "config", "get", h.instance, "user.hostkit.managed"]);
+    const marked = await run(["incus", "config", "get", h.instance, "user.testhost"]);
+    expect({ managed: managed.stdout.trim(), marked: marked.stdout.trim() }).toEqual({ managed: "true", marked: "true" });
+    // The same declaration incus.sh applied, planned again with its parameters (the key, the image it was made from).
+    const image = (await run(["incus", "config", "get", h.instance, "user.hostkit.image"])).stdout.trim();
+    const repo = join(import.meta.dir, "../..");
+    const plan = await run(["bun", join(repo, "src/main.ts"), "plan", join(repo, "test/hosts/instance.ts"), "--instance", "testhost", "--detailed-exitcode"], {
+      env: { NO_COLOR: "1", HOSTKIT_TESTHOST_NAME: h.instance, HOSTKIT_TESTHOST_PORT: String(h.port), HOSTKIT_TESTHOST_KEY: h.identityFile, HOSTKIT_TESTHOST_IMAGE: image, HOSTKIT_TESTHOST_PRIVILEGED: (await run(["incus", "config", "get", h.instance, "security.privileged"])).stdout.trim() || "false" },
+    });
+    expect({ code: plan.code, stderr: plan.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(plan.stdout).toContain("No changes");
+  }, T);
+
   test("ssh with the key works (system ssh, BatchMode)", async () => {
     const r = await ssh(h, "echo ok-$(id -un)");
     expect(r.stderr).toBe("");
