@@ -49,8 +49,10 @@ export interface PackageFact {
   from: string;
   /** The first missing package of its manager: installs all of `group` in one command. */
   group?: string[];
-  /** Refresh the index first (any package of the group asked). */
+  /** Refresh the index first (any package of the group asked, or apt has no index on the host). */
   update?: boolean;
+  /** The refresh is there because the host has no apt index at all (said in the plan). */
+  noIndex?: boolean;
   /** Pinned versions of the group (name → version). */
   versions?: Record<string, string>;
   /** Not the leader: the key of the change whose one command installs it. */
@@ -124,11 +126,16 @@ async function resolvePackages(rs: Package[], facts: HostFacts, ctx: TargetCtx):
     if (installed === null || (r.version !== undefined && installed !== r.version)) {
       const lead = leaders.get(manager);
       if (!lead) {
-        Object.assign(f, { group: [name], ...(r.update ? { update: true } : {}), ...(r.version ? { versions: { [name]: r.version } } : {}) });
+        // A host with no apt index at all cannot install anything without refreshing it first.
+        const refresh = r.update || (manager === "apt" && host.noIndex === true);
+        Object.assign(f, { group: [name], ...(refresh ? { update: true } : {}), ...(manager === "apt" && host.noIndex && !r.update ? { noIndex: true } : {}), ...(r.version ? { versions: { [name]: r.version } } : {}) });
         leaders.set(manager, { fact: f, key: `package:${r.id}` });
       } else {
         lead.fact.group!.push(name);
-        if (r.update) lead.fact.update = true;
+        if (r.update) {
+          lead.fact.update = true;
+          delete lead.fact.noIndex;
+        }
         if (r.version) lead.fact.versions = { ...lead.fact.versions, [name]: r.version };
         f.installedBy = lead.key;
       }
@@ -144,7 +151,8 @@ function diffPackage(r: Package, f: PackageFact): Decision {
   const after: Record<string, unknown> = { ...id, installed: true, ...(r.version ? { version: r.version } : {}) };
   if (f.group) Object.assign(after, { install: f.group, ...(f.update ? { update: true } : {}), ...(f.versions ? { versions: f.versions } : {}) });
   if (f.installedBy) after.installedBy = f.installedBy;
-  const how = f.group ? (f.group.length > 1 ? ` (one ${f.manager} install for ${f.group.length} packages: ${f.group.join(", ")})` : "") : f.installedBy ? ` (installed by ${f.installedBy}'s one ${f.manager} install)` : "";
+  const refresh = f.noIndex ? " (no package index on the host: apt-get update first)" : "";
+  const how = f.group ? `${f.group.length > 1 ? ` (one ${f.manager} install for ${f.group.length} packages: ${f.group.join(", ")})` : ""}${refresh}` : f.installedBy ? ` (installed by ${f.installedBy}'s one ${f.manager} install)` : "";
   const named = f.from === "as:" ? `${f.name} (as:)` : f.name === r.name ? f.name : `${f.name} (${r.name} on ${f.from})`;
   if (f.installed === null) return { action: "create", reason: `${f.manager} package ${named} is not installed${how}`, before, after };
   if (r.version !== undefined && f.installed !== r.version) return { action: "update", reason: `${f.manager} package ${named} is ${f.installed}, not ${r.version}${how}`, before, after };

@@ -18,7 +18,15 @@ export interface PackageHost {
   installed: Partial<Record<PackageManager, Map<string, string>>>;
   /** A manager whose list query failed as a whole (its own error line). */
   failed: Partial<Record<PackageManager, string>>;
+  /**
+   * apt with no package index at all (`/var/lib/apt/lists` empty, as in fresh containers and many cloud
+   * images): an install would only say "Unable to locate package", so it refreshes the index first.
+   */
+  noIndex?: boolean;
 }
+
+/** Exit 0 when apt has at least one package index (`ROOT/var/lib/apt/lists/*_Packages*`). */
+const APT_INDEX = 'for f in "$1"/var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && exit 0; done; exit 1';
 
 /**
  * Which manager binaries exist: a fixed program (no interpolation; the root is `$1`), looking in the
@@ -35,6 +43,7 @@ export const packageHostFact = defineFact<PackageHost>({
     ["sh", "-c", 'if [ -e "$1/etc/os-release" ]; then exec cat -- "$1/etc/os-release"; else exec cat -- "$1/usr/lib/os-release"; fi', "hostkit-os-release", (ctx.root ?? "").replace(/\/+$/, "")],
     ["sh", "-c", FIND_MANAGERS, "hostkit-managers", (ctx.root ?? "").replace(/\/+$/, "")],
     ...PACKAGE_MANAGERS.map((m) => listInstalledQuery(m, ctx.root)),
+    ["sh", "-c", APT_INDEX, "hostkit-apt-index", (ctx.root ?? "").replace(/\/+$/, "")],
   ],
   parse(out: ProbeOutput[]): PackageHost {
     const os = parseOsRelease(out[0]?.code === 0 ? text(out[0].stdout) : "");
@@ -52,7 +61,8 @@ export const packageHostFact = defineFact<PackageHost>({
       }
     });
     const repository = repologyRepository(os);
-    return { os, ...(repository ? { repository } : {}), available, installed, failed };
+    const noIndex = available.includes("apt") && out[2 + PACKAGE_MANAGERS.length]?.code === 1;
+    return { os, ...(repository ? { repository } : {}), available, installed, failed, ...(noIndex ? { noIndex: true } : {}) };
   },
 });
 

@@ -420,8 +420,12 @@ via_hostkit() { # via_hostkit NAME
 }
 hostkit_apply() { # hostkit_apply NAME PORT PRIVILEGED: the declared test host, one apply
   mkdir -p "$WORK/known_hosts" "$WORK/runs"
+  # The image it was made from (start/stop never read the image), else the current one for a new instance.
+  local image; image=$(inc config get "$1" user.hostkit.image 2>/dev/null || true)
+  image=${image:-${IMAGE:-}}
+  [ -n "$image" ] || die "no image for $1 (run '$0 ensure' first)"
   ( cd "$REPO" && HOSTKIT_TESTHOST_NAME="$1" HOSTKIT_TESTHOST_PORT="$2" HOSTKIT_TESTHOST_PRIVILEGED="$3" \
-      HOSTKIT_TESTHOST_IMAGE="$IMAGE" HOSTKIT_TESTHOST_KEY="$PRIVKEY" HOSTKIT_TESTHOST_WORK="$WORK" \
+      HOSTKIT_TESTHOST_IMAGE="$image" HOSTKIT_TESTHOST_KEY="$PRIVKEY" HOSTKIT_TESTHOST_WORK="$WORK" \
       HOSTKIT_TESTHOST_DNS="${BRIDGE_CIDR%/*}" HOSTKIT_TESTHOST_BOOT_TIMEOUT="$BOOT_TIMEOUT" \
       HOSTKIT_TESTHOST_SUDO="$([ "$USE_SUDO" = true ] && ! $IS_ROOT && echo true || echo false)" NO_COLOR=1 \
       bun src/main.ts apply test/hosts/instance.ts --instance testhost --confirm --quiet --runs-root "$WORK/runs/$1" )

@@ -6,16 +6,16 @@ import type { HostFacts } from "../../src/model/kind.ts";
 import { HostKitError } from "../../src/model/errors.ts";
 
 const debian = parseOsRelease('ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
-const facts = (installed: Record<string, string>): HostFacts => ({
+const facts = (installed: Record<string, string>, noIndex = false): HostFacts => ({
   users: new Map(), groups: new Map(), userById: new Map(), groupById: new Map(),
-  extra: new Map([["packages.host", { os: debian, repository: "debian_12", available: ["apt"], installed: { apt: new Map(Object.entries(installed)) }, failed: {} }]]),
+  extra: new Map([["packages.host", { os: debian, repository: "debian_12", available: ["apt"], installed: { apt: new Map(Object.entries(installed)) }, failed: {}, ...(noIndex ? { noIndex: true } : {}) }]]),
 });
 const res = (name: string, o: Partial<Package> = {}): Package => ({ type: "package", id: name, name, source: { file: "infra.ts", line: 3 }, update: false, rollback: "keep", ...o });
 const lookedUp: string[] = [];
 const lookups = { names: { resolve: async (n: string, repo: string) => (lookedUp.push(`${n}@${repo}`), n === "ghost" ? Promise.reject(new HostKitError({ message: "Repology has no project \"ghost\"" })) : { name: n.replaceAll("_", "-"), version: "1" }) } };
 
-async function plan(rs: Package[], installed: Record<string, string>) {
-  const f = facts(installed);
+async function plan(rs: Package[], installed: Record<string, string>, noIndex = false) {
+  const f = facts(installed, noIndex);
   f.extra.set("resolved:package", await pkg.resolve!(rs, f, { lookups }));
   return rs.map((r) => ({ r, d: pkg.diff(r, pkg.parse(r, [], f, {})) }));
 }
@@ -50,4 +50,15 @@ test("down: kept by default; rollback delete removes only a package this run ins
   expect(pkg.ops(inv.change as never, {}).map((o) => o.argv.slice(2, 4))).toEqual([["apt-get", "remove"]]);
   expect(pkg.down.invert({ ...change, resource: { ...r, rollback: "keep" } }, { backups: {}, warnings: [] }).kept).toContain("package:jq");
   expect(pkg.down.invert({ ...change, action: "noop" }, { backups: {}, warnings: [] }).change).toBeUndefined();
+});
+
+test("a host with no apt index (a fresh container): the one install refreshes it first, and the plan says why", async () => {
+  const out = await plan([res("jq"), res("tree")], {}, true);
+  expect(out[0]!.d.reason).toBe("apt package jq is not installed (one apt install for 2 packages: jq, tree) (no package index on the host: apt-get update first)");
+  const ops = pkg.ops({ key: "package:jq", type: "package", id: "jq", action: "create", reason: "", source: "infra.ts:3", after: out[0]!.d.after, resource: out[0]!.r }, {});
+  expect(ops.map((o) => o.argv[2])).toEqual(["apt-get", "apt-get"]);
+  expect(ops.map((o) => o.argv[3])).toEqual(["update", "install"]);
+  // With an index, no refresh unless asked.
+  const indexed = await plan([res("jq")], {}, false);
+  expect(pkg.ops({ key: "package:jq", type: "package", id: "jq", action: "create", reason: "", source: "infra.ts:3", after: indexed[0]!.d.after, resource: indexed[0]!.r }, {}).map((o) => o.argv[3])).toEqual(["install"]);
 });
