@@ -22,8 +22,8 @@
 # device, the key pushed into root's authorized_keys, the wait for SSH, resolv.conf. The image build,
 # incusd, the network and profile stay script steps, and so does the wait for systemd to finish
 # booting. The script's own launch path is kept for what the declaration does not cover: VMs, a public
-# key without its private half, and instances an older incus.sh made (HOSTKIT_INCUS_VIA_SCRIPT=1
-# forces it).
+# key without its private half, an image override (HOSTKIT_INCUS_VIA_SCRIPT=1 forces it). A test host
+# an older incus.sh launched is deleted and made again as a HostKit instance.
 #
 # Environment:
 #   HOSTKIT_INCUS_WORK=/var/cache/hostkit-incus  cache: image tarballs, .deb cache, ssh key, logs
@@ -413,10 +413,19 @@ wait_ssh() { # wait_ssh HOST PORT SECONDS
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Whether NAME is brought up by `hostkit apply test/hosts/instance.ts`: a container, a private key with
 # its .pub beside it, bun, and either no instance yet or one HostKit created.
-via_hostkit() { # via_hostkit NAME
+via_hostkit() { # via_hostkit NAME CREATE(true|false)
   [ "${HOSTKIT_INCUS_VIA_SCRIPT:-}" != 1 ] && [ "$TYPE" = container ] && [ -z "$IMAGE_OVERRIDE" ] || return 1
   [ -n "$PRIVKEY" ] && [ "$PUBKEY" = "$PRIVKEY.pub" ] && command -v bun >/dev/null 2>&1 || return 1
-  [ -z "$(inst_state "$1")" ] || [ "$(inc config get "$1" user.hostkit.managed 2>/dev/null || true)" = true ]
+  [ -n "$(inst_state "$1")" ] || return 0
+  [ "$(inc config get "$1" user.hostkit.managed 2>/dev/null || true)" = true ] && return 0
+  # A test host an older incus.sh launched (its marker, not HostKit's): test hosts are disposable, so it
+  # is made again as a HostKit instance. Anything else of that name is left alone (the script path).
+  if ${2:-false} && [ "$(inc config get "$1" "$MARK" 2>/dev/null || true)" = true ]; then
+    log "$1 was launched by an older incus.sh: deleting it to make it again as a HostKit instance"
+    inc delete -f "$1" >/dev/null
+    return 0
+  fi
+  return 1
 }
 hostkit_apply() { # hostkit_apply NAME PORT PRIVILEGED: the declared test host, one apply
   mkdir -p "$WORK/known_hosts" "$WORK/runs"
@@ -469,7 +478,7 @@ ensure_instance_hostkit() { # ensure_instance_hostkit NAME PORT PRIVILEGED CREAT
 }
 
 ensure_instance() { # ensure_instance NAME PORT PRIVILEGED CREATE(true|false)
-  if via_hostkit "$1"; then ensure_instance_hostkit "$@"; return; fi
+  if via_hostkit "$1" "$4"; then ensure_instance_hostkit "$@"; return; fi
   local n=$1 port=$2 priv=$3 create=$4 st cur fresh=false s
   lock 8 "$WORK/.lock-$n"
   now_us; s=$NOW
