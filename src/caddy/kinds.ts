@@ -9,16 +9,17 @@
  */
 import * as v from "valibot";
 import { AbsPath, BASE, RollbackSchema } from "../model/resource.ts";
-import { defineFact, defineKind, factOf, onTarget, backupPayload, type HostFacts, type Inverse, type KindChange, type Op, type ProbeOutput, type TargetCtx } from "../model/kind.ts";
+import { defineFact, defineKind, factOf, onTarget, backupPayload, type HostFacts, type Inverse, type Listen, type KindChange, type Op, type ProbeOutput, type TargetCtx } from "../model/kind.ts";
 import type { Change } from "../model/plan.ts";
 import { REMOVE_PATH, WRITE_FILE } from "../kinds/scripts.ts";
-import { beforeOf, fileProbe, parseFileFact, removeOp, sha256, writeOp, type FileFact } from "../kinds/file.ts";
+import { beforeOf, directoryInTheWay, fileProbe, parseFileFact, removeOp, sha256, writeOp, type FileFact } from "../kinds/file.ts";
 import { metaDiffs } from "../kinds/stat.ts";
 import { deleteCreated, sameKey, type Rec } from "../kinds/inverse.ts";
 import { serviceState } from "../kinds/systemd-steps.ts";
 import { contentDiff, contentText } from "../plan/text-diff.ts";
 import { CADDY_APPEND_IMPORT, CADDY_VALIDATE } from "./scripts.ts";
 import { IMPORT_MARKER, importLine, mainCaddyfile } from "./caddyfile.ts";
+import { parseAddress } from "./address.ts";
 
 const MonitorSchema = v.strictObject({
   http: v.optional(v.strictObject({ url: v.string(), status: v.number() })),
@@ -120,6 +121,8 @@ export const caddySite = defineKind<CaddySiteRes, SiteFact>({
     return [writeOp(`write site ${r.path}`, r.path, payload, META, ctx.root), validateOp(r, back.how, back.previous, ctx.root)];
   },
   writes: (r) => ({ path: r.path, owner: "root", trust: false }),
+  check: { problems: (r, f) => directoryInTheWay(r.path, f) },
+  listens: siteListeners,
   contentPath: (r) => r.path,
   notify: (c) => [serviceState(c.resource?.unit ?? "caddy.service", "reload", `reload (not restart): Caddy site ${c.id} ${c.action === "delete" ? "removed" : "written"}`, c.source ? { source: c.source } : {})],
   down: {
@@ -136,6 +139,22 @@ export const caddySite = defineKind<CaddySiteRes, SiteFact>({
     return `${r.addresses.join(", ")}${to}  file ${r.path}${mon}${tel ? `; ${tel}` : ""}`;
   },
 });
+
+/**
+ * The ports Caddy listens on for a site, on every address (Caddy binds all interfaces unless told
+ * otherwise): the address's port, else 80 for http://, else 443 and 80 (automatic HTTPS redirects).
+ * Caddy's sites share them; a daemon on one of them clashes (src/plan/validate.ts).
+ */
+function siteListeners(r: CaddySiteRes): Listen[] {
+  const out: Listen[] = [];
+  for (const a of r.addresses) {
+    const p = parseAddress(a);
+    if ("error" in p) continue;
+    const ports = p.port !== undefined ? [p.port] : p.scheme === "http" ? [80] : [443, 80];
+    for (const port of ports) if (!out.some((l) => l.port === port)) out.push({ name: `caddy site ${r.id}`, port, on: "any", shared: "caddy" });
+  }
+  return out;
+}
 
 function invertSite(c: KindChange<CaddySiteRes>, ctx: { backups: Readonly<Record<string, { run: string; id: string; sha256: string }>> }): Inverse {
   const r = c.resource!;

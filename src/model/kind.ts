@@ -383,6 +383,8 @@ export interface Listen {
   name: string;
   port: number;
   on: string;
+  /** One server's listeners (Caddy's sites on :443): they share their ports, and clash only with others'. */
+  shared?: string;
 }
 
 /** What a kind's plan-time `check.problems` reads besides the resource and its fact. */

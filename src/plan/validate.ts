@@ -96,7 +96,7 @@ function portClashes(declared: readonly Resource[], at: (r: Resource, m: string,
   const out: Diagnostic[] = [];
   for (const r of declared) {
     for (const l of kindOf(r.type)?.listens?.(r) ?? []) {
-      const other = seen.find((s) => s.l.port === l.port && overlaps(s.l.on, l.on));
+      const other = seen.find((s) => s.l.port === l.port && overlaps(s.l.on, l.on) && !(l.shared && s.l.shared === l.shared));
       if (other) {
         const where = other.r.source ? ` at ${other.r.source.file}:${other.r.source.line}` : "";
         out.push(at(r, `listener "${l.name}" (${l.on}:${l.port}) clashes with listener "${other.l.name}" (${other.l.on}:${other.l.port}) of ${resourceKey(other.r)}${where}`, "two daemons of one host cannot listen on one port: change one port or address"));

@@ -142,6 +142,23 @@ describe("listener ports, per host", () => {
     ]);
   });
 
+  const caddyProject = (daemonPort: number, sites: string[]) => `import { caddy } from "hostkit/caddy";
+export default project("v", (p) => {
+  p.provider(caddy({ sitesDir: "/etc/caddy/sites" }));
+  p.service("web", (s) => {
+    s.daemon({ exec: ["/bin/sleep", "60"], listen: { http: { port: ${daemonPort}, on: "any" } } });
+${sites.map((a, i) => `    s.add(caddy.site(${JSON.stringify(a)}, { path: "s${i}.caddy", reverseProxy: "http" }));`).join("\n")}
+  });
+});`;
+
+  test("a daemon on a port Caddy serves a site on: an error; Caddy's sites share their ports", async () => {
+    await refused("caddy-port", caddyProject(443, ["example.com", "example.org"]), [
+      'infra.ts:7: caddy_site:example.com: listener "caddy site example.com" (any:443) clashes with listener "http" (any:443) of systemd_service:web.service at infra.ts:6 (--root $ROOT)\n  hint: two daemons of one host cannot listen on one port: change one port or address',
+      'infra.ts:8: caddy_site:example.org: listener "caddy site example.org" (any:443) clashes with listener "http" (any:443) of systemd_service:web.service at infra.ts:6 (--root $ROOT)\n  hint: two daemons of one host cannot listen on one port: change one port or address',
+    ]);
+    await accepted("caddy-port-ok", caddyProject(4000, ["example.com", "example.org", "http://intranet.test", ":8080"]));
+  });
+
   test("one port on two distinct addresses plans", async () => {
     await accepted("ports-ok", daemons('"loopback"', '"10.0.0.5"'));
   });
