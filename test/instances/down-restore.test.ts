@@ -9,41 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hk, leaks } from "../helpers/binary.ts";
 import { cannotRun } from "../helpers/real-host.ts";
+import { freePorts, incusHere, sh } from "./real-incus.ts";
 
 const FILE = "test/instances/down-restore.test.ts";
 const STEP_MS = 240_000;
 
-async function sh(argv: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: timeoutMs, killSignal: "SIGKILL" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, stdout, stderr };
-}
-
-let IMAGE = "";
-async function why(): Promise<string | false> {
-  if (process.env.HOSTKIT_INTEGRATION_TOOL !== "incus") return "HOSTKIT_INTEGRATION_TOOL is not 'incus': real Incus instance tests skipped";
-  const info = await sh(["sudo", "-n", "incus", "info"], 30_000).catch((e) => ({ code: 127, stdout: "", stderr: String(e) }));
-  if (info.code !== 0) return `sudo -n incus does not answer (${info.stderr.trim() || info.code}); run test/hosts/incus.sh ensure`;
-  IMAGE = (await sh(["sudo", "-n", "incus", "image", "alias", "list", "-f", "csv"])).stdout.split("\n").map((l) => l.split(",")[0]!).find((a) => a.startsWith("hostkit-bookworm-")) ?? "";
-  if (!IMAGE) return "no local image hostkit-bookworm-* (run test/hosts/incus.sh ensure)";
-  return false;
-}
-const reason = await why();
-
-function freePorts(n: number): number[] {
-  const out: number[] = [];
-  for (let p = 2310 + (process.pid % 8); p <= 2329 && out.length < n; p++) {
-    try {
-      const s = Bun.listen({ hostname: "127.0.0.1", port: p, socket: { data() {} } });
-      s.stop(true);
-      out.push(p);
-    } catch {
-      /* taken */
-    }
-  }
-  if (out.length < n) throw new Error(`fewer than ${n} free ports in 127.0.0.1:2310–2329`);
-  return out;
-}
+const { reason, image: IMAGE } = await incusHere();
 
 describe.skipIf(cannotRun(FILE, reason))("down --last restores what a run changed on an instance (real Incus, compiled binary)", () => {
   const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-3)}`;
@@ -79,7 +50,7 @@ export default project("downrestore", (p) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "hk-inst3-dn-"));
     infra = join(dir, "infra.ts");
-    [a, b] = freePorts(2) as [number, number];
+    [a, b] = freePorts(2, 2310, 2329) as [number, number];
   });
 
   afterAll(async () => {

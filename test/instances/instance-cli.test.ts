@@ -10,55 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hk, leaks } from "../helpers/binary.ts";
 import { cannotRun } from "../helpers/real-host.ts";
+import { freePorts, get, incusHere, sh } from "./real-incus.ts";
 
 const FILE = "test/instances/instance-cli.test.ts";
 const STEP_MS = 240_000;
 
-async function sh(argv: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: timeoutMs, killSignal: "SIGKILL" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, stdout, stderr };
-}
-
-let IMAGE = "";
-async function why(): Promise<string | false> {
-  if (process.env.HOSTKIT_INTEGRATION_TOOL !== "incus") return "HOSTKIT_INTEGRATION_TOOL is not 'incus': real Incus instance tests skipped";
-  const info = await sh(["sudo", "-n", "incus", "info"], 30_000).catch((e) => ({ code: 127, stdout: "", stderr: String(e) }));
-  if (info.code !== 0) return `sudo -n incus does not answer (${info.stderr.trim() || info.code}); run test/hosts/incus.sh ensure`;
-  IMAGE = (await sh(["sudo", "-n", "incus", "image", "alias", "list", "-f", "csv"])).stdout.split("\n").map((l) => l.split(",")[0]!).find((a) => a.startsWith("hostkit-bookworm-")) ?? "";
-  if (!IMAGE) return "no local image hostkit-bookworm-* (run test/hosts/incus.sh ensure)";
-  return false;
-}
-const reason = await why();
-
-/** Free host ports in 2400–2499 (nothing listens there now). */
-function freePorts(n: number): number[] {
-  const out: number[] = [];
-  for (let p = 2400 + (process.pid % 50); p <= 2499 && out.length < n; p++) {
-    try {
-      const s = Bun.listen({ hostname: "127.0.0.1", port: p, socket: { data() {} } });
-      s.stop(true);
-      out.push(p);
-    } catch {
-      /* taken */
-    }
-  }
-  if (out.length < n) throw new Error(`fewer than ${n} free ports in 127.0.0.1:2400–2499`);
-  return out;
-}
-
-async function get(port: number): Promise<string> {
-  // the daemon starts a moment after systemd reports the unit started: a few bounded tries
-  for (let i = 0; i < 20; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/index.html`, { signal: AbortSignal.timeout(2000) });
-      return await r.text();
-    } catch {
-      await Bun.sleep(250);
-    }
-  }
-  return "no answer";
-}
+const { reason, image: IMAGE } = await incusHere();
 
 describe.skipIf(cannotRun(FILE, reason))("p.instance on real Incus (compiled binary)", () => {
   const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-3)}`;
@@ -97,7 +54,7 @@ export default project("instit", (p) => {
     dir = mkdtempSync(join(tmpdir(), "hk-inst-it-"));
     infra = join(dir, "infra.ts");
     await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hk-inst-it", "-f", join(dir, "id")]);
-    const ports = freePorts(4);
+    const ports = freePorts(4, 2400, 2499);
     [ssh, web, web2, wrong] = [ports[0]!, ports[1]!, ports[2]!, ports[3]!];
     write();
   });

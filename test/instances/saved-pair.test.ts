@@ -9,52 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hk, leaks } from "../helpers/binary.ts";
 import { cannotRun } from "../helpers/real-host.ts";
+import { freePorts, get, incusHere, sh } from "./real-incus.ts";
 
 const FILE = "test/instances/saved-pair.test.ts";
 const STEP_MS = 240_000;
 
-async function sh(argv: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: timeoutMs, killSignal: "SIGKILL" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, stdout, stderr };
-}
-
-let IMAGE = "";
-async function why(): Promise<string | false> {
-  if (process.env.HOSTKIT_INTEGRATION_TOOL !== "incus") return "HOSTKIT_INTEGRATION_TOOL is not 'incus': real Incus instance tests skipped";
-  const info = await sh(["sudo", "-n", "incus", "info"], 30_000).catch((e) => ({ code: 127, stdout: "", stderr: String(e) }));
-  if (info.code !== 0) return `sudo -n incus does not answer (${info.stderr.trim() || info.code}); run test/hosts/incus.sh ensure`;
-  IMAGE = (await sh(["sudo", "-n", "incus", "image", "alias", "list", "-f", "csv"])).stdout.split("\n").map((l) => l.split(",")[0]!).find((a) => a.startsWith("hostkit-bookworm-")) ?? "";
-  if (!IMAGE) return "no local image hostkit-bookworm-* (run test/hosts/incus.sh ensure)";
-  return false;
-}
-const reason = await why();
-
-function freePorts(n: number): number[] {
-  const out: number[] = [];
-  for (let p = 2350 + (process.pid % 20); p <= 2399 && out.length < n; p++) {
-    try {
-      const s = Bun.listen({ hostname: "127.0.0.1", port: p, socket: { data() {} } });
-      s.stop(true);
-      out.push(p);
-    } catch {
-      /* taken */
-    }
-  }
-  if (out.length < n) throw new Error(`fewer than ${n} free ports in 127.0.0.1:2350–2399`);
-  return out;
-}
-
-async function get(port: number): Promise<string> {
-  for (let i = 0; i < 20; i++) {
-    try {
-      return await (await fetch(`http://127.0.0.1:${port}/index.html`, { signal: AbortSignal.timeout(2000) })).text();
-    } catch {
-      await Bun.sleep(250);
-    }
-  }
-  return "no answer";
-}
+const { reason, image: IMAGE } = await incusHere();
 
 type Json = Record<string, any>;
 const readJson = (p: string): Json => JSON.parse(readFileSync(p, "utf8"));
@@ -102,7 +62,7 @@ export default project("savedpair", (p) => {
     dir = mkdtempSync(join(tmpdir(), "hk-inst3-sp-"));
     infra = join(dir, "infra.ts");
     await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hk-inst3-sp", "-f", join(dir, "id")]);
-    [ssh, web] = freePorts(2) as [number, number];
+    [ssh, web] = freePorts(2, 2350, 2399) as [number, number];
     write("one\n");
   });
 
