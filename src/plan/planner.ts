@@ -8,7 +8,7 @@ import { resourceKey, type Resource } from "../model/resource.ts";
 import { formatLoc } from "../model/source.ts";
 import { makePlan, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
 import { kindOf } from "../kinds/registry.ts";
-import { DAEMON_RELOAD } from "../kinds/systemd-steps.ts";
+import { DAEMON_RELOAD, pendingReloadsFact, pendingReloadSteps } from "../kinds/systemd-steps.ts";
 import { factOf, type TargetCtx } from "../model/kind.ts";
 import { managedFact, nextRecord, stateOf } from "./managed.ts";
 import { planPrune } from "./prune.ts";
@@ -159,7 +159,7 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   const incomplete = [...unplanned.values()].flat().map(resourceKey);
   // The managed-resources record is read in the same round trip as every probe.
   const stateDef = managedFact(opts.project);
-  const { observed, unsafe, facts, checks } = await probeAll(planned, opts.runner, opts.ctx, [stateDef], true);
+  const { observed, unsafe, facts, checks } = await probeAll(planned, opts.runner, opts.ctx, [stateDef, pendingReloadsFact], true);
   // Facts read through a link are the link target's, not the declared path's: no plan is made on them.
   if (unsafe.length) throw new HostKitError(unsafe);
   // What could only fail at apply (a missing owner, a file where a directory goes, a bad calendar spec, a port clash) fails the plan.
@@ -173,6 +173,8 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   const pruned = await planPrune({ state, declared: declaredKeys, declaredPaths, prune: opts.prune !== false, runner: opts.runner, ctx: opts.ctx }, opts.target.name);
   warnings.push(...pruned.warnings);
   const derived = deriveSteps([...changes, ...pruned.deletes], [...observed, ...pruned.observed], opts.ctx);
+  // A reload that failed in an earlier run is planned again until one succeeds (src/kinds/systemd-steps.ts).
+  derived.starts.push(...pendingReloadSteps(factOf(facts, pendingReloadsFact) ?? new Map(), derived.starts));
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);
   const plan = assemble(opts, changes, derived, warnings, pruned.deletes);
   // Declared resources left out with --ignore keep their previous entries; nothing new is recorded for them.
