@@ -1,8 +1,8 @@
 /**
- * Seeds a guest's login credentials through the backend (files and commands over the backend's own
- * channel, never over the network), for images without cloud-init: the public half of the nested
- * host's key goes into the user's `authorized_keys`, or a password is set with `chpasswd` (the
- * password travels on stdin, never in argv).
+ * Seeds a guest's login key through the backend (files and commands over the backend's own channel,
+ * never over the network), for images without cloud-init: the public half of the nested host's key
+ * goes into the user's `authorized_keys`. (The instance kind itself seeds keys and passwords with its
+ * own ops: src/kinds/instance.ts.)
  *
  * Idempotent: a key already present is not appended again; other keys in the file are kept.
  */
@@ -74,12 +74,4 @@ export async function seedAuthorizedKey(backend: InstanceBackend, name: string, 
   const body = (existing === "" || existing.endsWith("\n") ? existing : existing + "\n") + key + "\n";
   await backend.pushFile(name, path, new TextEncoder().encode(body), { mode: 0o600, uid: acct.uid, gid: acct.gid });
   return { changed: true, path };
-}
-
-/** Set a password with `chpasswd` (stdin `user:password`); the value never appears in argv or messages. */
-export async function seedPassword(backend: InstanceBackend, name: string, o: { user: string; password: string }): Promise<void> {
-  if (!USER_NAME.test(o.user)) throw new TypeError(`not a valid user name: ${JSON.stringify(o.user)}`);
-  if (/[\n\r\0]/.test(o.password)) throw new TypeError("a password cannot contain a newline or NUL");
-  const r = await backend.exec(name, ["chpasswd"], { stdin: `${o.user}:${o.password}\n` });
-  if (r.code !== 0) throw new BackendError(`instance "${name}": setting the password of "${o.user}" failed (exit ${r.code})`, ["chpasswd"], r.code);
 }
