@@ -51,3 +51,19 @@ export function kindOf(type: string): Kind<any, any> | undefined {
 export function stepOf(type: string): StepKind | undefined {
   return stepByType.get(type);
 }
+
+/**
+ * Resources grouped by type, in first-seen order, keeping only those whose kind `has` what the caller
+ * loops over (a batch probe, a check, a resolve step…): the planner's per-kind passes start here.
+ */
+export function byKind<R extends { type: string }>(rs: readonly R[], has: (k: Kind<any, any>) => unknown = () => true): Map<string, R[]> {
+  const out = new Map<string, R[]>();
+  for (const r of rs) {
+    const k = kindOf(r.type);
+    if (!k || !has(k)) continue;
+    const list = out.get(r.type);
+    if (list) list.push(r);
+    else out.set(r.type, [r]);
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { HostKitError } from "../model/errors.ts";
 import { resourceKey, type Resource } from "../model/resource.ts";
 import { formatLoc } from "../model/source.ts";
 import { makePlan, summarize, type Change, type Plan, type TargetInfo } from "../model/plan.ts";
-import { kindOf } from "../kinds/registry.ts";
+import { byKind, kindOf } from "../kinds/registry.ts";
 import { DAEMON_RELOAD, pendingReloadsFact, pendingReloadSteps } from "../kinds/systemd-steps.ts";
 import { factOf, type TargetCtx } from "../model/kind.ts";
 import { managedFact, nextRecord, stateOf } from "./managed.ts";
@@ -93,9 +93,7 @@ export function deriveSteps(changes: Change[], observed: readonly Observed[], ct
   const out = { reload: handled.filter((c) => c.type === DAEMON_RELOAD), starts: handled.filter((c) => c.type !== DAEMON_RELOAD), before: [] as Change[], after: [] as Change[], notRun: [] as string[], skipped: [] as string[] };
   // Kinds that plan as steps (commands), each over all its resources at once.
   const all = observed.map((o) => o.resource);
-  const byKind = new Map<string, Resource[]>();
-  for (const r of all) if (kindOf(r.type)?.steps) byKind.set(r.type, [...(byKind.get(r.type) ?? []), r]);
-  for (const [type, resources] of byKind) {
+  for (const [type, resources] of byKind(all, (k) => k.steps)) {
     const s = kindOf(type)!.steps!({ resources, changes, ctx, all, release: (c) => !kindOf(c.type)?.steps && (kindOf(c.type)?.triggers?.(c) ?? true) });
     out.skipped.push(...(s.skipped ?? []));
     out.before.push(...s.before);
@@ -139,10 +137,8 @@ export function forTarget<R extends Resource>(resources: readonly R[], target: T
 
 /** The resources a target can plan, and by kind those it cannot (a kind's `unplanned` says why). */
 export function splitUnplanned<R extends Resource>(rs: readonly R[], ctx: TargetCtx): { planned: R[]; unplanned: Map<string, R[]> } {
-  const byType = new Map<string, R[]>();
-  for (const r of rs) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
   const unplanned = new Map<string, R[]>();
-  for (const [type, list] of byType) if (kindOf(type)?.unplanned?.(list, ctx)) unplanned.set(type, list);
+  for (const [type, list] of byKind(rs)) if (kindOf(type)?.unplanned?.(list, ctx)) unplanned.set(type, list);
   return { planned: rs.filter((r) => !unplanned.has(r.type)), unplanned };
 }
 

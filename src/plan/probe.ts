@@ -6,7 +6,7 @@
 import { HostKitError, type Diagnostic } from "../model/errors.ts";
 import { guardsOf, pathSafetyProbe, unsafePaths } from "./path-safety.ts";
 import { resourceKey, type Resource } from "../model/resource.ts";
-import { kindOf } from "../kinds/registry.ts";
+import { byKind, kindOf } from "../kinds/registry.ts";
 import type { FactDef, HostFacts, ProbeOutput, TargetCtx } from "../model/kind.ts";
 import { batchScript, parseBatch } from "../targets/shell.ts";
 import { text, type Runner } from "../targets/runner.ts";
@@ -36,9 +36,7 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
   });
   // Plan-time check commands (src/plan/validate.ts), once per kind over all its resources.
   const checkAt: { type: string; from: number; to: number }[] = [];
-  const ofType = new Map<string, Resource[]>();
-  if (withChecks) for (const r of resources) if (kindOf(r.type)?.check?.probe) ofType.set(r.type, [...(ofType.get(r.type) ?? []), r]);
-  for (const [type, rs] of ofType) {
+  for (const [type, rs] of byKind(resources, (k) => withChecks && k.check?.probe)) {
     const probes = kindOf(type)!.check!.probe!(rs, ctx);
     checkAt.push({ type, from: cmds.length, to: cmds.length + probes.length });
     cmds.push(...probes);
@@ -47,17 +45,20 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
   const splits: { from: number; to: number; indexes: number[]; split: (out: ProbeOutput[]) => ProbeOutput[][] }[] = [];
   const singles: { index: number; from: number; to: number }[] = [];
   // Kinds that batch read all their resources with a few commands per chunk; the others one probe each.
-  const byKind = new Map<string, number[]>();
+  const batched = new Map<string, number[]>();
   resources.forEach((r, i) => {
     const kind = kindOf(r.type);
-    if (kind?.probeBatch) byKind.set(r.type, [...(byKind.get(r.type) ?? []), i]);
-    else {
+    if (kind?.probeBatch) {
+      const list = batched.get(r.type);
+      if (list) list.push(i);
+      else batched.set(r.type, [i]);
+    } else {
       const probes = kind ? kind.probe(r, ctx) : [];
       singles.push({ index: i, from: cmds.length, to: cmds.length + probes.length });
       cmds.push(...probes);
     }
   });
-  for (const [type, indexes] of byKind) {
+  for (const [type, indexes] of batched) {
     const kind = kindOf(type)!;
     let chunk: number[] = [];
     let bytes = 0;
@@ -91,9 +92,7 @@ export async function probeAll(resources: readonly Resource[], runner: Runner, c
   const unsafe = unsafePaths(guards, outs.slice(2, 2 + safety.length), facts, ctx);
   for (const c of contributed) facts.extra.set(c.def.name, c.def.parse(outs.slice(c.from, c.to), ctx));
   // Kinds that complete what they know with the host's facts (package names need its repository).
-  const kindsOf = new Map<string, Resource[]>();
-  for (const r of resources) if (kindOf(r.type)?.resolve) kindsOf.set(r.type, [...(kindsOf.get(r.type) ?? []), r]);
-  for (const [type, rs] of kindsOf) facts.extra.set(`resolved:${type}`, await kindOf(type)!.resolve!(rs, facts, ctx));
+  for (const [type, rs] of byKind(resources, (k) => k.resolve)) facts.extra.set(`resolved:${type}`, await kindOf(type)!.resolve!(rs, facts, ctx));
   for (const s of singles) perResource[s.index] = outs.slice(s.from, s.to);
   for (const b of splits) b.split(outs.slice(b.from, b.to)).forEach((o, k) => (perResource[b.indexes[k]!] = o));
   const observed = resources.map((r, i) => {
