@@ -38,10 +38,13 @@ export const pendingReloadsFact = defineFact<Map<string, string>>({
   },
 });
 
-/** Reloads to plan again: a pending unit with no start/restart/reload step in this plan already. */
-export function pendingReloadSteps(pending: ReadonlyMap<string, string>, steps: readonly Change[]): Change[] {
+/**
+ * Reloads to plan again: a pending unit with no start/restart/reload step in this plan already, and not
+ * deleted by it (the delete forgets the marker).
+ */
+export function pendingReloadSteps(pending: ReadonlyMap<string, string>, steps: readonly Change[], deleted: ReadonlySet<string> = new Set()): Change[] {
   const planned = new Set(steps.filter((c) => c.type === SERVICE_STATE).map((c) => c.id));
-  return [...pending].filter(([unit]) => !planned.has(unit)).map(([unit, when]) => serviceState(unit, "reload", `reload again: its last reload failed${when ? ` (${when})` : ""}, so it may still run its old configuration`, {}));
+  return [...pending].filter(([unit]) => !planned.has(unit) && !deleted.has(unit)).map(([unit, when]) => serviceState(unit, "reload", `reload again: its last reload failed${when ? ` (${when})` : ""}, so it may still run its old configuration`, {}));
 }
 
 /** The step types: `systemd:daemon-reload` and `service_state:<unit>`. */

@@ -11,6 +11,7 @@ import { renderUnit } from "../render/systemd.ts";
 import { text } from "../targets/runner.ts";
 import { removeOp, sha256, writeOp } from "./file.ts";
 import { SAFE_SYSTEMCTL } from "./scripts.ts";
+import { PENDING_RELOAD_DIR } from "./systemd-steps.ts";
 import { writeFilesOps, type WriteItem } from "./batch-ops.ts";
 import { backupPayload, defineKind, onTarget, type InvertCtx, type Inverse, type BatchOp, type Kind, type Op, type Payload, type ProbeBatch, type TargetCtx , type KindChange } from "../model/kind.ts";
 import { contentDiff, contentText } from "../plan/text-diff.ts";
@@ -87,11 +88,12 @@ function unitWork(change: KindChange<Unit>, ctx: TargetCtx): { write?: Payload; 
 }
 
 /**
- * `$1`: a unit being deleted. Clears its failed state (else `systemctl --failed` keeps listing it as
- * "not-found failed" once its file is gone); a unit that is not failed is left alone, since
- * `reset-failed` of a unit systemd has unloaded is an error ("not loaded").
+ * `$1`: a unit being deleted. Forgets its pending reload (src/kinds/systemd-steps.ts: nothing is left to
+ * reload) and clears its failed state (else `systemctl --failed` keeps listing it as "not-found failed"
+ * once its file is gone); a unit that is not failed is left alone, since `reset-failed` of a unit
+ * systemd has unloaded is an error ("not loaded").
  */
-const RESET_IF_FAILED = '[ "$(systemctl is-failed -- "$1")" = failed ] || exit 0; exec systemctl reset-failed -- "$1"';
+const RESET_IF_FAILED = `rm -f -- "${PENDING_RELOAD_DIR}/$1"; [ "$(systemctl is-failed -- "$1")" = failed ] || exit 0; exec systemctl reset-failed -- "$1"`;
 
 function linkingSystemctl(ctx: TargetCtx, ...args: string[]): string[] {
   return ctx.root ? ["sh", "-c", SAFE_SYSTEMCTL, "hostkit-systemctl", ctx.root, ...args] : ["systemctl", ...args];
@@ -240,7 +242,7 @@ function unitKind<R extends Unit>(type: R["type"], schema: Kind<R, UnitFact>["sc
         return [
           { label: `disable ${r.name}`, argv: ctx.root ? linkingSystemctl(ctx, "disable", "--", r.name) : ["systemctl", "disable", "--now", "--", r.name] },
           // A failed unit stays listed as "not-found failed" after its file is gone, until reset-failed.
-          ...(ctx.root ? [] : [{ label: `clear the failed state of ${r.name}`, argv: ["sh", "-c", RESET_IF_FAILED, "hostkit-reset-failed", r.name] }]),
+          ...(ctx.root ? [] : [{ label: `clear the failed state (and any pending reload) of ${r.name}`, argv: ["sh", "-c", RESET_IF_FAILED, "hostkit-reset-failed", r.name] }]),
           removeOp(`remove unit file ${r.name}`, path, "file", {}, ctx.root),
         ];
       }

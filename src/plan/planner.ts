@@ -170,7 +170,8 @@ export async function planHost(opts: PlanOptions): Promise<Plan> {
   warnings.push(...pruned.warnings);
   const derived = deriveSteps([...changes, ...pruned.deletes], [...observed, ...pruned.observed], opts.ctx);
   // A reload that failed in an earlier run is planned again until one succeeds (src/kinds/systemd-steps.ts).
-  derived.starts.push(...pendingReloadSteps(factOf(facts, pendingReloadsFact) ?? new Map(), derived.starts));
+  const deletedUnits = new Set([...changes, ...pruned.deletes].flatMap((c) => (c.action === "delete" && c.resource ? [kindOf(c.type)?.unit?.(c.resource)?.name ?? ""] : [])));
+  derived.starts.push(...pendingReloadSteps(factOf(facts, pendingReloadsFact) ?? new Map(), derived.starts, deletedUnits));
   if (derived.notRun.length) warnings.push(`offline root: ${derived.notRun.length} command(s) run only on live hosts and are not run here: ${derived.notRun.join(", ")}`);
   const plan = assemble(opts, changes, derived, warnings, pruned.deletes);
   // Declared resources left out with --ignore keep their previous entries; nothing new is recorded for them.

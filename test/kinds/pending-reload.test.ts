@@ -24,3 +24,9 @@ test("reload and restart run through the marker-keeping program; the unit is an 
   expect(ops[0]!.argv[2]).not.toContain("a b;c");
   expect(SYSTEMD_STEPS.find((s) => s.type === "service_state")!.ops(serviceState("x.service", "start", "r", {}), {})[0]!.argv).toEqual(["systemctl", "start", "--", "x.service"]);
 });
+
+test("a unit this plan deletes is not reloaded again: its delete forgets the marker", () => {
+  const pending = new Map([["old.service", "2026-12-01T20:00:00Z"]]);
+  expect(pendingReloadSteps(pending, [], new Set(["old.service"]))).toEqual([]);
+  expect(pendingReloadSteps(pending, []).map((c) => c.key)).toEqual(["service_state:old.service"]);
+});
